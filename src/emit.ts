@@ -1,0 +1,144 @@
+import { context as otelContext, diag, logs, type Context, type Logger, type LoggerProvider } from "@opentelemetry/api";
+import { eventNameFor, toAttributes } from "./attributes.js";
+import {
+  newEventId,
+  validateEventInput,
+  type AuditEvent,
+  type AuditEventInput,
+  type AuditSeverity,
+} from "./event.js";
+import { inferSeverity, severityMapping, type SeverityMapping } from "./severity.js";
+import { SCOPE_NAME, VERSION } from "./version.js";
+
+type MaybePromise<T> = T | Promise<T>;
+
+export interface AuditLoggerOptions {
+  /** Where records go; the global provider (`logs.getLoggerProvider()`) when absent, as OTel instrumentations do. */
+  loggerProvider?: LoggerProvider;
+  /** `false` turns every call into a no-op. Default true. */
+  enabled?: boolean;
+  /** Severity per action (`{ "sign-in:email": "high" }`) or a function; inference applies where it gives nothing. */
+  severity?: Partial<Record<string, AuditSeverity>> | ((event: Omit<AuditEvent, "severity">) => AuditSeverity | undefined);
+  /** Audit severity → OTel SeverityNumber/Text, merged onto the default (low INFO 9 … critical ERROR 17). */
+  severityMapping?: Partial<SeverityMapping>;
+  /** May edit the event or return null to suppress it. Errors are reported to `diag`, and the event is kept. */
+  beforeLog?: (event: AuditEvent) => MaybePromise<AuditEvent | null | undefined | void>;
+  /** Runs after the record is handed to the processors. Errors go to `diag`. */
+  afterLog?: (event: AuditEvent) => MaybePromise<void>;
+}
+
+/**
+ * Turns AuditEvents into OTel log records: event name, severity, semantic attributes, the
+ * instrumentation scope `otel-auth-audit`, and the active span's trace context.
+ */
+export class AuditLogger {
+  #provider: LoggerProvider | undefined;
+  #logger: Logger | undefined;
+  #mapping: SeverityMapping;
+  #options: AuditLoggerOptions;
+  enabled: boolean;
+
+  constructor(options: AuditLoggerOptions = {}) {
+    this.#options = options;
+    this.#provider = options.loggerProvider;
+    this.#mapping = severityMapping(options.severityMapping);
+    this.enabled = options.enabled ?? true;
+  }
+
+  /** Points the logger at another provider (an instrumentation receives one from NodeSDK). */
+  setLoggerProvider(provider: LoggerProvider): void {
+    this.#provider = provider;
+    this.#logger = undefined;
+  }
+
+  /** Resolved lazily so a global provider registered after import is still found. */
+  get logger(): Logger {
+    this.#logger ??= (this.#provider ?? logs.getLoggerProvider()).getLogger(SCOPE_NAME, VERSION);
+    return this.#logger;
+  }
+
+  /**
+   * Records an event given by hand, e.g. `audit.record({ action: "admin:user-export", outcome: "success", userId })`.
+   * Throws AuditValidationError at once for a bad event; otherwise resolves to what was emitted
+   * (null when disabled or suppressed by beforeLog). Without an async beforeLog, the record is
+   * emitted before this returns.
+   */
+  record(input: AuditEventInput): Promise<AuditEvent | null> {
+    validateEventInput(input);
+    return this.emit(this.complete(input));
+  }
+
+  /** Fills id, time and severity (overrides first, then inference). */
+  complete(input: AuditEventInput): AuditEvent {
+    const base = { ...input, id: input.id ?? newEventId(), time: input.time ?? new Date() };
+    return { ...base, severity: input.severity ?? this.#severityOf(base) };
+  }
+
+  /** Emits a complete event through beforeLog, the LoggerProvider and afterLog. */
+  emit(event: AuditEvent, ctx: Context = otelContext.active()): Promise<AuditEvent | null> {
+    if (!this.enabled) return Promise.resolve(null);
+    const { beforeLog } = this.#options;
+    if (!beforeLog) return Promise.resolve(this.#emitNow(event, ctx));
+    let edited: ReturnType<typeof beforeLog>;
+    try {
+      edited = beforeLog(event);
+    } catch (error) {
+      diag.error("otel-auth-audit: beforeLog threw; the event is recorded unchanged", error);
+      return Promise.resolve(this.#emitNow(event, ctx));
+    }
+    if (!(edited instanceof Promise)) return Promise.resolve(this.#afterBefore(event, edited, ctx));
+    return edited.then(
+      (result) => this.#afterBefore(event, result, ctx),
+      (error: unknown) => {
+        diag.error("otel-auth-audit: beforeLog rejected; the event is recorded unchanged", error);
+        return this.#emitNow(event, ctx);
+      },
+    );
+  }
+
+  #afterBefore(original: AuditEvent, edited: AuditEvent | null | undefined | void, ctx: Context): AuditEvent | null {
+    if (edited === null) return null;
+    return this.#emitNow(edited ?? original, ctx);
+  }
+
+  #emitNow(event: AuditEvent, ctx: Context): AuditEvent {
+    const otel = this.#mapping[event.severity] ?? this.#mapping.low;
+    this.logger.emit({
+      eventName: eventNameFor(event.action),
+      timestamp: event.time,
+      severityNumber: otel.number,
+      severityText: otel.text,
+      body: bodyFor(event),
+      attributes: toAttributes(event),
+      context: ctx,
+    });
+    this.#runAfterLog(event);
+    return event;
+  }
+
+  #runAfterLog(event: AuditEvent): void {
+    const { afterLog } = this.#options;
+    if (!afterLog) return;
+    try {
+      const done = afterLog(event);
+      if (done instanceof Promise) done.catch((error: unknown) => diag.error("otel-auth-audit: afterLog rejected", error));
+    } catch (error) {
+      diag.error("otel-auth-audit: afterLog threw", error);
+    }
+  }
+
+  #severityOf(event: Omit<AuditEvent, "severity">): AuditSeverity {
+    const { severity } = this.#options;
+    const chosen = typeof severity === "function" ? severity(event) : severity?.[event.action];
+    return chosen ?? inferSeverity(event.action, event.outcome);
+  }
+}
+
+/** A one-line human summary; the structured data lives in the attributes. */
+function bodyFor(event: AuditEvent): string {
+  return event.error ? `${event.action} ${event.outcome}: ${event.error}` : `${event.action} ${event.outcome}`;
+}
+
+export function createAuditLogger(options: AuditLoggerOptions = {}): AuditLogger {
+  return new AuditLogger(options);
+}

@@ -1,0 +1,86 @@
+import { v7 as uuidv7 } from "uuid";
+import { AuditValidationError } from "./errors.js";
+
+export type AuditOutcome = "success" | "failure";
+export type AuditSeverity = "low" | "medium" | "high" | "critical";
+
+export const AUDIT_OUTCOMES: readonly AuditOutcome[] = ["success", "failure"];
+export const AUDIT_SEVERITIES: readonly AuditSeverity[] = ["low", "medium", "high", "critical"];
+
+/** One authentication event, independent of the auth library that produced it. */
+export interface AuditEvent {
+  /** `<endpoint>:<method>` as in better-auth-audit-logs, e.g. `sign-in:email`, `admin:ban-user`. */
+  action: string;
+  outcome: AuditOutcome;
+  severity: AuditSeverity;
+  /** The subject; null for failed sign-ins. */
+  userId?: string | null;
+  sessionId?: string;
+  /** Who did it, when not the subject (an admin, an impersonator). */
+  actorId?: string;
+  ipAddress?: string;
+  userAgent?: string;
+  method?: string;
+  path?: string;
+  statusCode?: number;
+  /** The auth library's error code on failure, e.g. `INVALID_EMAIL_OR_PASSWORD`. */
+  error?: string;
+  metadata?: Record<string, unknown>;
+  time: Date;
+  /** Unique and sortable (UUIDv7): lets stores de-duplicate after at-least-once delivery. */
+  id: string;
+}
+
+/** What a caller gives: `severity`, `time` and `id` are filled in when absent. */
+export type AuditEventInput = Omit<AuditEvent, "severity" | "time" | "id"> &
+  Partial<Pick<AuditEvent, "severity" | "time" | "id">>;
+
+export const newEventId = (): string => uuidv7();
+
+const OPTIONAL_STRINGS = ["sessionId", "actorId", "ipAddress", "userAgent", "method", "path", "error"] as const;
+
+/** Checks a caller-supplied event; throws AuditValidationError naming the first bad field. */
+export function validateEventInput(input: unknown): asserts input is AuditEventInput {
+  if (input === null || typeof input !== "object") {
+    throw new AuditValidationError("audit event must be an object", "event");
+  }
+  const e = input as Record<string, unknown>;
+  if (typeof e.action !== "string" || e.action.trim() === "") {
+    throw new AuditValidationError("audit event needs a non-empty string `action`", "action");
+  }
+  if (e.action.length > 200) {
+    throw new AuditValidationError("audit event `action` is longer than 200 characters", "action");
+  }
+  if (!AUDIT_OUTCOMES.includes(e.outcome as AuditOutcome)) {
+    throw new AuditValidationError(
+      `audit event \`outcome\` must be one of ${AUDIT_OUTCOMES.join(", ")}; got ${JSON.stringify(e.outcome)}`,
+      "outcome",
+    );
+  }
+  if (e.severity !== undefined && !AUDIT_SEVERITIES.includes(e.severity as AuditSeverity)) {
+    throw new AuditValidationError(
+      `audit event \`severity\` must be one of ${AUDIT_SEVERITIES.join(", ")}; got ${JSON.stringify(e.severity)}`,
+      "severity",
+    );
+  }
+  if (e.userId !== undefined && e.userId !== null && typeof e.userId !== "string") {
+    throw new AuditValidationError("audit event `userId` must be a string or null", "userId");
+  }
+  for (const key of OPTIONAL_STRINGS) {
+    if (e[key] !== undefined && typeof e[key] !== "string") {
+      throw new AuditValidationError(`audit event \`${key}\` must be a string`, key);
+    }
+  }
+  if (e.statusCode !== undefined && !Number.isInteger(e.statusCode)) {
+    throw new AuditValidationError("audit event `statusCode` must be an integer", "statusCode");
+  }
+  if (e.metadata !== undefined && (e.metadata === null || typeof e.metadata !== "object" || Array.isArray(e.metadata))) {
+    throw new AuditValidationError("audit event `metadata` must be a plain object", "metadata");
+  }
+  if (e.time !== undefined && !(e.time instanceof Date && !Number.isNaN(e.time.getTime()))) {
+    throw new AuditValidationError("audit event `time` must be a valid Date", "time");
+  }
+  if (e.id !== undefined && (typeof e.id !== "string" || e.id === "")) {
+    throw new AuditValidationError("audit event `id` must be a non-empty string", "id");
+  }
+}

@@ -1,0 +1,108 @@
+import type { AnyValue } from "@opentelemetry/api";
+import {
+  InMemoryLogRecordExporter,
+  LoggerProvider,
+  SimpleLogRecordProcessor,
+  type LogRecordProcessor,
+  type ReadableLogRecord,
+} from "@opentelemetry/sdk-logs";
+import { AUDIT_ATTR, fromAttributes } from "../attributes.js";
+import { AuditLogger, type AuditLoggerOptions } from "../emit.js";
+import type { AuditEvent } from "../event.js";
+import { SCOPE_NAME } from "../version.js";
+
+/** Match on event fields (`action`, `outcome`, `userId` …), `eventName`, or any attribute by its name. */
+export type RecordQuery = Partial<Omit<AuditEvent, "time" | "metadata">> & {
+  eventName?: string;
+  attributes?: Record<string, AnyValue>;
+};
+
+export interface TestAuditOptions extends Omit<AuditLoggerOptions, "loggerProvider"> {
+  /** Processors placed before the in-memory exporter (e.g. redaction, integrity). */
+  processors?: LogRecordProcessor[];
+}
+
+export interface TestAudit {
+  provider: LoggerProvider;
+  exporter: InMemoryLogRecordExporter;
+  /** An AuditLogger bound to `provider`, for manual events. */
+  audit: AuditLogger;
+  /** Every audit record exported so far (scope `otel-auth-audit`), oldest first. */
+  records(): ReadableLogRecord[];
+  /** The audit records decoded back into AuditEvents. */
+  events(): AuditEvent[];
+  /** The first record matching the query, or undefined. */
+  find(query: RecordQuery): ReadableLogRecord | undefined;
+  /** Every record matching the query. */
+  findAll(query: RecordQuery): ReadableLogRecord[];
+  flush(): Promise<void>;
+  reset(): void;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * An in-memory audit pipeline for tests, built from the SDK's own InMemoryLogRecordExporter behind a
+ * Simple processor, so records are visible as soon as they are emitted:
+ * `const t = createTestAudit(); betterAuth({ plugins: [auditLog({ loggerProvider: t.provider })] })`.
+ */
+export function createTestAudit(options: TestAuditOptions = {}): TestAudit {
+  const { processors = [], ...loggerOptions } = options;
+  const exporter = new InMemoryLogRecordExporter();
+  const provider = new LoggerProvider({ processors: [...processors, new SimpleLogRecordProcessor({ exporter })] });
+  const audit = new AuditLogger({ ...loggerOptions, loggerProvider: provider });
+  const records = () => exporter.getFinishedLogRecords().filter((r) => r.instrumentationScope.name === SCOPE_NAME);
+  const findAll = (query: RecordQuery) => records().filter((r) => matches(r, query));
+  return {
+    provider,
+    exporter,
+    audit,
+    records,
+    events: () => records().map(eventOf),
+    find: (query) => findAll(query)[0],
+    findAll,
+    flush: () => provider.forceFlush(),
+    reset: () => exporter.reset(),
+    shutdown: () => provider.shutdown(),
+  };
+}
+
+/** Decodes a record into the AuditEvent it carries. */
+export function eventOf(record: ReadableLogRecord): AuditEvent {
+  const [seconds, nanos] = record.hrTime;
+  return fromAttributes(record.attributes, new Date(seconds * 1000 + nanos / 1e6));
+}
+
+const FIELD_ATTRIBUTE: Partial<Record<keyof RecordQuery, string>> = {
+  action: AUDIT_ATTR.action,
+  outcome: AUDIT_ATTR.outcome,
+  severity: AUDIT_ATTR.severity,
+  id: AUDIT_ATTR.id,
+  userId: AUDIT_ATTR.userId,
+  sessionId: AUDIT_ATTR.sessionId,
+  actorId: AUDIT_ATTR.actorId,
+  ipAddress: AUDIT_ATTR.clientAddress,
+  userAgent: AUDIT_ATTR.userAgent,
+  method: AUDIT_ATTR.httpMethod,
+  path: AUDIT_ATTR.urlPath,
+  statusCode: AUDIT_ATTR.httpStatusCode,
+  error: AUDIT_ATTR.errorType,
+};
+
+function matches(record: ReadableLogRecord, query: RecordQuery): boolean {
+  for (const [key, expected] of Object.entries(query)) {
+    if (key === "eventName") {
+      if (record.eventName !== expected) return false;
+    } else if (key === "attributes") {
+      for (const [name, value] of Object.entries(expected as Record<string, AnyValue>)) {
+        if (record.attributes[name] !== value) return false;
+      }
+    } else {
+      const name = FIELD_ATTRIBUTE[key as keyof RecordQuery];
+      if (!name) continue;
+      const actual = record.attributes[name];
+      // userId: null asks for "no subject"
+      if (expected === null ? actual !== undefined : actual !== expected) return false;
+    }
+  }
+  return true;
+}
