@@ -1,0 +1,46 @@
+import { isAPIError } from "better-auth/api";
+import type { AuditOutcome } from "../event.js";
+
+export interface EndpointOutcome {
+  outcome: AuditOutcome;
+  statusCode: number;
+  /** better-auth's error code (`INVALID_EMAIL_OR_PASSWORD`), or the `error` of a failure redirect. */
+  error?: string;
+}
+
+/**
+ * What an endpoint's result means. better-auth hands after-hooks an APIError for thrown errors:
+ * >= 400 is a failure; a redirect is a success unless its location carries `error=` (how a
+ * failed OAuth callback answers).
+ */
+export function outcomeOf(returned: unknown): EndpointOutcome {
+  if (!isAPIError(returned)) return { outcome: "success", statusCode: 200 };
+  const statusCode = returned.statusCode;
+  if (statusCode >= 400) {
+    const body = returned.body as { code?: unknown } | undefined;
+    const code = typeof body?.code === "string" && body.code ? body.code : String(returned.status);
+    return { outcome: "failure", statusCode, error: code };
+  }
+  const location = redirectLocation(returned);
+  const error = location ? errorParam(location) : undefined;
+  return error ? { outcome: "failure", statusCode, error } : { outcome: "success", statusCode };
+}
+
+function redirectLocation(error: { headers?: unknown }): string | undefined {
+  const headers = error.headers;
+  if (headers instanceof Headers) return headers.get("location") ?? undefined;
+  if (headers && typeof headers === "object") {
+    const value = (headers as Record<string, unknown>).location ?? (headers as Record<string, unknown>).Location;
+    return typeof value === "string" ? value : undefined;
+  }
+  return undefined;
+}
+
+function errorParam(location: string): string | undefined {
+  try {
+    const url = new URL(location, "http://relative.invalid");
+    return url.searchParams.get("error") ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
