@@ -34,8 +34,20 @@ const MAX_METADATA_DEPTH = 4;
 /** More metadata keys than this are dropped and counted in `audit.metadata_dropped`. */
 const MAX_METADATA_ATTRIBUTES = 64;
 
+const eventNames = new Map<string, string>();
+
 /** `sign-in:email` → `auth.sign_in.email`, `admin:ban-user` → `auth.admin.ban_user`. */
 export function eventNameFor(action: string): string {
+  let name = eventNames.get(action);
+  if (name === undefined) {
+    name = toEventName(action);
+    // actions come from a small fixed set; the bound guards against callers that put ids in them
+    if (eventNames.size < 1000) eventNames.set(action, name);
+  }
+  return name;
+}
+
+function toEventName(action: string): string {
   const snake = action
     .toLowerCase()
     .replace(/[:/]+/g, ".")

@@ -1,5 +1,5 @@
-import { v7 as uuidv7 } from "uuid";
 import { AuditValidationError } from "./errors.js";
+import { uuidv7 } from "./uuid.js";
 
 export type AuditOutcome = "success" | "failure";
 export type AuditSeverity = "low" | "medium" | "high" | "critical";

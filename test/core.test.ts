@@ -130,3 +130,14 @@ describe("AuditLogger", () => {
 it("VERSION matches package.json", () => {
   expect(VERSION).toBe(JSON.parse(readFileSync("package.json", "utf8")).version);
 });
+
+describe("event ids", () => {
+  it("are RFC 9562 UUIDv7s that sort by time", async () => {
+    const { newEventId } = await import("otel-auth-audit");
+    const ids = Array.from({ length: 1000 }, () => newEventId());
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(ids).size).toBe(1000);
+    const ms = parseInt(ids[0].replace(/-/g, "").slice(0, 12), 16);
+    expect(Math.abs(ms - Date.now())).toBeLessThan(5000);
+  });
+});
