@@ -34,20 +34,21 @@ export const median = (values: number[]): number => {
  * Runs the variants interleaved (A B A B …) for `rounds` rounds and returns each variant's median
  * per-op time in microseconds; interleaving spreads the machine's noise over all variants alike.
  */
-export async function interleave(
-  variants: Record<string, (ops: number) => Promise<void> | void>,
+export async function interleave<K extends string>(
+  variants: Record<K, (ops: number) => Promise<void> | void>,
   { rounds = 15, ops = 1000, warmup = 3 }: { rounds?: number; ops?: number; warmup?: number } = {},
-): Promise<Record<string, number>> {
-  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+): Promise<Record<K, number>> {
+  const entries = Object.entries(variants) as Array<[K, (ops: number) => Promise<void> | void]>;
+  const samples = Object.fromEntries(entries.map(([k]) => [k, [] as number[]])) as Record<K, number[]>;
   for (let round = 0; round < warmup + rounds; round++) {
-    for (const [name, run] of Object.entries(variants)) {
+    for (const [name, run] of entries) {
       const t0 = process.hrtime.bigint();
       await run(ops);
       const us = Number(process.hrtime.bigint() - t0) / 1000 / ops;
       if (round >= warmup) samples[name].push(us);
     }
   }
-  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+  return Object.fromEntries(entries.map(([k]) => [k, median(samples[k])])) as Record<K, number>;
 }
 
 export function printTable(rows: Array<Record<string, string | number>>): void {
