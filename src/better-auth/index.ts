@@ -1,9 +1,9 @@
 import { context as otelContext } from "@opentelemetry/api";
 import type { BetterAuthPlugin } from "better-auth";
-import { createAuthMiddleware, getIP } from "better-auth/api";
 import { AuditLogger } from "../emit.js";
 import type { AuditEventInput } from "../event.js";
 import { VERSION } from "../version.js";
+import { betterAuthApi } from "./api.js";
 import { actionFor, concretePath, isReadPath, pathMatches, SESSION_ENDING_PATHS } from "./actions.js";
 import { outcomeOf } from "./outcome.js";
 import { withoutSecrets } from "./request-body.js";
@@ -30,6 +30,7 @@ type Subject = { sessionId?: string; userId?: string };
  * `betterAuth({ plugins: [auditLog()] })`.
  */
 export function auditLog(options: AuditLogOptions = {}) {
+  const { createAuthMiddleware, getIP } = betterAuthApi();
   const capture = { ...DEFAULT_CAPTURE, ...options.capture };
   const paths = (options.paths ?? []).map((p) => (typeof p === "string" ? { path: p, config: {} as PathConfig } : { path: p.path, config: p.config ?? {} }));
   const logger =

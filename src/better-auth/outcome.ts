@@ -1,4 +1,4 @@
-import { isAPIError } from "better-auth/api";
+import { betterAuthApi } from "./api.js";
 import type { AuditOutcome } from "../event.js";
 
 export interface EndpointOutcome {
@@ -14,14 +14,15 @@ export interface EndpointOutcome {
  * failed OAuth callback answers).
  */
 export function outcomeOf(returned: unknown): EndpointOutcome {
-  if (!isAPIError(returned)) return { outcome: "success", statusCode: 200 };
-  const statusCode = returned.statusCode;
+  if (!betterAuthApi().isAPIError(returned)) return { outcome: "success", statusCode: 200 };
+  const apiError = returned as { statusCode: number; status: string | number; body?: unknown; headers?: unknown };
+  const statusCode = apiError.statusCode;
   if (statusCode >= 400) {
-    const body = returned.body as { code?: unknown } | undefined;
-    const code = typeof body?.code === "string" && body.code ? body.code : String(returned.status);
+    const body = apiError.body as { code?: unknown } | undefined;
+    const code = typeof body?.code === "string" && body.code ? body.code : String(apiError.status);
     return { outcome: "failure", statusCode, error: code };
   }
-  const location = redirectLocation(returned);
+  const location = redirectLocation(apiError);
   const error = location ? errorParam(location) : undefined;
   return error ? { outcome: "failure", statusCode, error } : { outcome: "success", statusCode };
 }

@@ -1,0 +1,42 @@
+/**
+ * Operator configuration from the environment: `OTEL_AUTH_AUDIT_*` beside the standard `OTEL_*`
+ * variables the SDK reads itself.
+ */
+export interface EnvConfig {
+  enabled?: boolean;
+  capture?: { ipAddress?: boolean; userAgent?: boolean; requestBody?: boolean };
+  /** Integrity (hash chain) key. */
+  key?: string;
+  /** Redaction HMAC key. */
+  redactionKey?: string;
+  /** Durable spool directory. */
+  spoolDir?: string;
+}
+
+const bool = (value: string | undefined): boolean | undefined => {
+  if (value === undefined || value.trim() === "") return undefined;
+  const v = value.trim().toLowerCase();
+  if (["1", "true", "yes", "on"].includes(v)) return true;
+  if (["0", "false", "no", "off"].includes(v)) return false;
+  throw new TypeError(`otel-auth-audit: expected a boolean (true/false), got ${JSON.stringify(value)}`);
+};
+
+const text = (value: string | undefined): string | undefined => (value && value.trim() !== "" ? value : undefined);
+
+/** Reads `OTEL_AUTH_AUDIT_*`; unset variables are left out, so options given in code win. */
+export function readEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
+  const capture = {
+    ipAddress: bool(env.OTEL_AUTH_AUDIT_CAPTURE_IP),
+    userAgent: bool(env.OTEL_AUTH_AUDIT_CAPTURE_USER_AGENT),
+    requestBody: bool(env.OTEL_AUTH_AUDIT_CAPTURE_REQUEST_BODY),
+  };
+  const config: EnvConfig = {
+    enabled: bool(env.OTEL_AUTH_AUDIT_ENABLED),
+    key: text(env.OTEL_AUTH_AUDIT_KEY),
+    redactionKey: text(env.OTEL_AUTH_AUDIT_REDACTION_KEY),
+    spoolDir: text(env.OTEL_AUTH_AUDIT_SPOOL_DIR),
+  };
+  const setCapture = Object.fromEntries(Object.entries(capture).filter(([, v]) => v !== undefined));
+  if (Object.keys(setCapture).length > 0) config.capture = setCapture;
+  return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) as EnvConfig;
+}

@@ -1,0 +1,68 @@
+import type { LoggerProvider } from "@opentelemetry/api";
+import { InstrumentationBase, type InstrumentationConfig } from "@opentelemetry/instrumentation";
+import { auditLog, type AuditLogOptions } from "./better-auth/index.js";
+import { readEnvConfig } from "./config.js";
+import { AuditLogger, type AuditLoggerOptions } from "./emit.js";
+import { SCOPE_NAME, VERSION } from "./version.js";
+
+export interface AuthAuditInstrumentationConfig
+  extends InstrumentationConfig,
+    Omit<AuditLoggerOptions, "loggerProvider" | "enabled"> {
+  /** Defaults for the better-auth plugin this instrumentation hands out. */
+  betterAuth?: Omit<AuditLogOptions, "logger" | "loggerProvider">;
+}
+
+/**
+ * The audit trail as an OpenTelemetry instrumentation. Like `@fastify/otel` it patches nothing:
+ * it hooks the auth libraries through their own plugin/event APIs, and gives out adapters bound to
+ * itself. Register it like any other:
+ * `new NodeSDK({ instrumentations: [audit], logRecordProcessors: [...auditProcessors(), …] })`,
+ * then `betterAuth({ plugins: [audit.betterAuth()] })`.
+ */
+export class AuthAuditInstrumentation extends InstrumentationBase<AuthAuditInstrumentationConfig> {
+  /** The logger every adapter of this instrumentation emits through. */
+  readonly audit: AuditLogger;
+
+  constructor(config: AuthAuditInstrumentationConfig = {}) {
+    const env = readEnvConfig();
+    const merged: AuthAuditInstrumentationConfig = {
+      ...config,
+      enabled: config.enabled ?? env.enabled ?? true,
+      betterAuth: { ...config.betterAuth, capture: { ...env.capture, ...config.betterAuth?.capture } },
+    };
+    super(SCOPE_NAME, VERSION, merged);
+    this.audit = new AuditLogger({ ...merged, enabled: merged.enabled });
+  }
+
+  /** Patches nothing: auth libraries are hooked through their plugin APIs. */
+  protected override init() {
+    return [];
+  }
+
+  override setLoggerProvider(loggerProvider: LoggerProvider): void {
+    super.setLoggerProvider(loggerProvider);
+    this.audit?.setLoggerProvider(loggerProvider);
+  }
+
+  override setConfig(config: AuthAuditInstrumentationConfig = {}): void {
+    super.setConfig(config);
+    if (this.audit && config.enabled !== undefined) this.audit.enabled = config.enabled;
+  }
+
+  override enable(): void {
+    super.enable();
+    // the base constructor calls enable() before `audit` exists
+    if (this.audit) this.audit.enabled = true;
+  }
+
+  override disable(): void {
+    super.disable();
+    if (this.audit) this.audit.enabled = false;
+  }
+
+  /** The better-auth plugin, emitting through this instrumentation: `betterAuth({ plugins: [audit.betterAuth()] })`. */
+  betterAuth(options: Omit<AuditLogOptions, "logger" | "loggerProvider"> = {}) {
+    const defaults = this.getConfig().betterAuth ?? {};
+    return auditLog({ ...defaults, ...options, capture: { ...defaults.capture, ...options.capture }, logger: this.audit });
+  }
+}
