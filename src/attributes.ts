@@ -7,7 +7,7 @@ import {
   ATTR_URL_PATH,
   ATTR_USER_AGENT_ORIGINAL,
 } from "@opentelemetry/semantic-conventions";
-import { ATTR_SESSION_ID, ATTR_USER_ID } from "@opentelemetry/semantic-conventions/incubating";
+import { ATTR_SESSION_ID, ATTR_USER_HASH, ATTR_USER_ID } from "@opentelemetry/semantic-conventions/incubating";
 import type { AuditEvent, AuditOutcome, AuditSeverity } from "./event.js";
 
 /** Attribute names of an audit record (DESIGN.md's table). */
@@ -20,6 +20,7 @@ export const AUDIT_ATTR = {
   origin: "audit.origin",
   metadataPrefix: "audit.metadata.",
   userId: ATTR_USER_ID,
+  userHash: ATTR_USER_HASH,
   sessionId: ATTR_SESSION_ID,
   clientAddress: ATTR_CLIENT_ADDRESS,
   userAgent: ATTR_USER_AGENT_ORIGINAL,
@@ -65,6 +66,7 @@ export function toAttributes(event: AuditEvent): Attributes {
     [AUDIT_ATTR.id]: event.id,
   };
   if (event.userId) attrs[AUDIT_ATTR.userId] = event.userId;
+  if (event.userHash) attrs[AUDIT_ATTR.userHash] = event.userHash;
   if (event.sessionId) attrs[AUDIT_ATTR.sessionId] = event.sessionId;
   if (event.actorId) attrs[AUDIT_ATTR.actorId] = event.actorId;
   if (event.ipAddress) attrs[AUDIT_ATTR.clientAddress] = event.ipAddress;
@@ -131,6 +133,7 @@ export function fromAttributes(attributes: Attributes | Record<string, AnyValue>
     severity: (str(AUDIT_ATTR.severity) ?? "low") as AuditSeverity,
     id: str(AUDIT_ATTR.id) ?? "",
     userId: str(AUDIT_ATTR.userId) ?? null,
+    userHash: str(AUDIT_ATTR.userHash),
     sessionId: str(AUDIT_ATTR.sessionId),
     actorId: str(AUDIT_ATTR.actorId),
     ipAddress: str(AUDIT_ATTR.clientAddress),

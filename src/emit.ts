@@ -36,6 +36,7 @@ export class AuditLogger {
   #logger: Logger | undefined;
   #mapping: SeverityMapping;
   #options: AuditLoggerOptions;
+  #listeners: Array<(event: AuditEvent) => void> = [];
   enabled: boolean;
 
   constructor(options: AuditLoggerOptions = {}) {
@@ -49,6 +50,17 @@ export class AuditLogger {
   setLoggerProvider(provider: LoggerProvider): void {
     this.#provider = provider;
     this.#logger = undefined;
+  }
+
+  /**
+   * Calls `listener` with every event after it is emitted (detectors, metrics). Returns a function
+   * that removes it. A listener that throws is reported to `diag`.
+   */
+  onEmitted(listener: (event: AuditEvent) => void): () => void {
+    this.#listeners.push(listener);
+    return () => {
+      this.#listeners = this.#listeners.filter((l) => l !== listener);
+    };
   }
 
   /** Resolved lazily so a global provider registered after import is still found. */
@@ -113,6 +125,13 @@ export class AuditLogger {
       context: ctx,
     });
     this.#runAfterLog(event);
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        diag.error("otel-auth-audit: an emitted-event listener threw", error);
+      }
+    }
     return event;
   }
 

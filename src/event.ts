@@ -15,6 +15,8 @@ export interface AuditEvent {
   severity: AuditSeverity;
   /** The subject; null for failed sign-ins. */
   userId?: string | null;
+  /** A keyed hash of the identifier a sign-in attempt named (email, username): correlates failures without the address. */
+  userHash?: string;
   sessionId?: string;
   /** Who did it, when not the subject (an admin, an impersonator). */
   actorId?: string;
@@ -37,7 +39,7 @@ export type AuditEventInput = Omit<AuditEvent, "severity" | "time" | "id"> &
 
 export const newEventId = (): string => uuidv7();
 
-const OPTIONAL_STRINGS = ["sessionId", "actorId", "ipAddress", "userAgent", "method", "path", "error"] as const;
+const OPTIONAL_STRINGS = ["userHash", "sessionId", "actorId", "ipAddress", "userAgent", "method", "path", "error"] as const;
 
 /** Checks a caller-supplied event; throws AuditValidationError naming the first bad field. */
 export function validateEventInput(input: unknown): asserts input is AuditEventInput {

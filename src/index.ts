@@ -16,3 +16,13 @@ export { setupAudit, type AuditSetup, type SetupAuditOptions } from "./setup.js"
 export { SCOPE_NAME, VERSION } from "./version.js";
 export { readEnvConfig, type EnvConfig } from "./config.js";
 export { AuthAuditInstrumentation, type AuthAuditInstrumentationConfig } from "./instrumentation.js";
+export {
+  BruteForceDetector,
+  isFailedAttempt,
+  type BruteForceOptions,
+  type BruteForceSignal,
+  type KeyKind,
+  type SharedFailureCounter,
+  type Threshold,
+} from "./detect/brute-force.js";
+export { MemoryFailureCounter } from "./detect/memory-counter.js";

@@ -7,8 +7,12 @@ import { betterAuthApi } from "./api.js";
 import { actionFor, concretePath, isReadPath, pathMatches, SESSION_ENDING_PATHS } from "./actions.js";
 import { outcomeOf } from "./outcome.js";
 import { withoutSecrets } from "./request-body.js";
+import { userHashOf } from "./user-hash.js";
+import { pluginLoggers } from "./plugin-loggers.js";
+import { BruteForceDetector } from "../detect/brute-force.js";
 import type { AuditLogOptions, CaptureOptions, PathConfig } from "./types.js";
 
+export { auditHandler } from "./rate-limit.js";
 export type { AuditLogOptions, CaptureOptions, PathConfig, PathOption } from "./types.js";
 
 type HookContext = { path?: string; context?: object } | null;
@@ -43,6 +47,7 @@ export function auditLog(options: AuditLogOptions = {}) {
       beforeLog: options.beforeLog,
       afterLog: options.afterLog,
     });
+  if (options.bruteForce) new BruteForceDetector(options.bruteForce === true ? {} : options.bruteForce).attach(logger);
   // keyed by the request's AuthContext, which the database hook and the after-hook share
   const subjects = new WeakMap<object, Subject>();
   const remember = (ctx: { context?: object } | null, subject: Subject) => {
@@ -54,7 +59,7 @@ export function auditLog(options: AuditLogOptions = {}) {
     return paths.find((p) => pathMatches(p.path, template, path))?.config;
   };
 
-  return {
+  const plugin = {
     id: "audit-log",
     version: VERSION,
     init() {
@@ -112,8 +117,10 @@ export function auditLog(options: AuditLogOptions = {}) {
             if (typeof provider === "string") metadata.provider = provider;
             if (want.requestBody && ctx.body && typeof ctx.body === "object") metadata.requestBody = withoutSecrets(ctx.body);
 
+            const action = actionFor(template, params);
             const input: AuditEventInput = {
-              action: actionFor(template, params),
+              action,
+              userHash: action.startsWith("sign-in") ? userHashOf(body, ctx.context.secret, ctx.context.options) : undefined,
               outcome,
               severity: pathConfig.severity,
               userId,
@@ -140,4 +147,6 @@ export function auditLog(options: AuditLogOptions = {}) {
     },
     options,
   } satisfies BetterAuthPlugin;
+  pluginLoggers.set(plugin, logger);
+  return plugin;
 }

@@ -1,5 +1,6 @@
 import type { LoggerProvider } from "@opentelemetry/api";
 import type { AuditLogger, AuditLoggerOptions } from "../emit.js";
+import type { BruteForceOptions } from "../detect/brute-force.js";
 import type { AuditSeverity } from "../event.js";
 
 export interface CaptureOptions {
@@ -30,6 +31,8 @@ export interface AuditLogOptions
   /** Audit only these paths (empty or absent: every auth endpoint but reads). */
   paths?: PathOption[];
   capture?: Partial<CaptureOptions>;
+  /** Brute-force and credential-stuffing signals (`auth.brute_force.suspected`): true for the defaults. */
+  bruteForce?: boolean | BruteForceOptions;
   /** Emit after the response is on its way (better-auth's background task runner), never delaying it. */
   nonBlocking?: boolean;
 }

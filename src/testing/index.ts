@@ -78,6 +78,7 @@ const FIELD_ATTRIBUTE: Partial<Record<keyof RecordQuery, string>> = {
   severity: AUDIT_ATTR.severity,
   id: AUDIT_ATTR.id,
   userId: AUDIT_ATTR.userId,
+  userHash: AUDIT_ATTR.userHash,
   sessionId: AUDIT_ATTR.sessionId,
   actorId: AUDIT_ATTR.actorId,
   ipAddress: AUDIT_ATTR.clientAddress,

@@ -1,0 +1,48 @@
+import { pluginLoggers } from "./plugin-loggers.js";
+import { betterAuthApi } from "./api.js";
+import { actionFor } from "./actions.js";
+import { userHashOf } from "./user-hash.js";
+
+interface AuthLike {
+  handler: (request: Request) => Promise<Response>;
+  options: { basePath?: string; secret?: string; plugins?: Array<{ id: string }> } & Record<string, unknown>;
+}
+
+/** Paths whose throttled requests say which account was tried: their body is kept until the answer is known. */
+const ATTEMPT_PATH = /\/(sign-in|sign-up|two-factor|email-otp|phone-number|forget-password|request-password-reset)/;
+
+/**
+ * better-auth answers rate-limited requests (429) before any plugin hook runs, and 1.7 offers a
+ * plugin no hook around its limiter, so throttling is invisible to `auditLog()`. Wrapping the
+ * handler makes each 429 a failure record (`error.type` `RATE_LIMITED`) that the brute-force
+ * detector counts: `export const { GET, POST } = toNextJsHandler(auditHandler(auth))`.
+ */
+export function auditHandler(auth: AuthLike): (request: Request) => Promise<Response> {
+  const plugin = auth.options.plugins?.find((p) => p.id === "audit-log");
+  const logger = plugin && pluginLoggers.get(plugin);
+  if (!logger) throw new Error("auditHandler: add auditLog() to the plugins of this betterAuth instance first");
+  const basePath = auth.options.basePath ?? "/api/auth";
+  return async (request) => {
+    const path = new URL(request.url).pathname.replace(basePath, "") || "/";
+    const copy = request.method === "POST" && ATTEMPT_PATH.test(path) ? request.clone() : undefined;
+    const response = await auth.handler(request);
+    if (response.status !== 429 || !logger.enabled) return response;
+    const body = copy ? await copy.json().catch(() => ({})) : {};
+    const ip = betterAuthApi().getIP(request, auth.options as never) ?? undefined;
+    void logger.emit(
+      logger.complete({
+        action: actionFor(path),
+        outcome: "failure",
+        userHash: typeof auth.options.secret === "string" && body && typeof body === "object" ? userHashOf(body as Record<string, unknown>, auth.options.secret, auth.options) : undefined,
+        ipAddress: ip,
+        userAgent: request.headers.get("user-agent") ?? undefined,
+        method: request.method,
+        path,
+        statusCode: 429,
+        error: "RATE_LIMITED",
+        metadata: { retry_after_seconds: Number(response.headers.get("x-retry-after")) || undefined },
+      }),
+    );
+    return response;
+  };
+}
