@@ -160,7 +160,13 @@ export function pagesClient(handler: (req: object, res: FakeApiResponse) => unkn
       url: url.pathname + url.search,
       headers,
       query: { ...Object.fromEntries(url.searchParams), nextauth: url.pathname.slice(basePath.length + 1).split("/") },
-      cookies: Object.fromEntries(cookie.split(/;\s*/).filter(Boolean).map((c) => [c.slice(0, c.indexOf("=")), c.slice(c.indexOf("=") + 1)])),
+      // Next.js hands the handler parsed, decoded cookies
+      cookies: Object.fromEntries(
+        cookie
+          .split(/;\s*/)
+          .filter(Boolean)
+          .map((c) => [c.slice(0, c.indexOf("=")), decodeURIComponent(c.slice(c.indexOf("=") + 1))]),
+      ),
       body: form ?? {},
     };
     const res = fakeResponse();
