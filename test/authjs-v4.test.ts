@@ -5,8 +5,8 @@ import { auditHandler, withAudit } from "otel-auth-audit/authjs";
 import { createTestAudit, type TestAudit } from "otel-auth-audit/testing";
 import { CLIENT_IP, USER_AGENT, pagesClient, webClient, type FakeApiResponse } from "./helpers/authjs-client.js";
 
-// next-auth 4 is CommonJS (`exports.default`); Next.js's bundler unwraps it, Node's ESM loader does not
-const unwrap = <T>(m: T): T => ((m as { default?: T }).default ?? m);
+// next-auth 4 is CommonJS (`exports.default`): Next.js's bundler unwraps it, Node's ESM loader does not
+const unwrap = <M extends { default: unknown }>(m: M): M["default"] => (typeof m === "function" ? m : m.default);
 const NextAuth = unwrap(NextAuthImport);
 const CredentialsProvider = unwrap(CredentialsImport);
 

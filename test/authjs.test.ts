@@ -134,3 +134,95 @@ describe("Auth.js v5 (@auth/core Auth): withAudit + auditHandler", () => {
     expectRequestContext(record.attributes);
   });
 });
+
+describe("Auth.js v5: the action table and options", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("without auditHandler (e.g. a server action's signIn) a failure is still recorded, without request context", async () => {
+    const { t, config } = setup();
+    const csrf = await Auth(new Request("http://localhost:3000/auth/csrf"), config);
+    const { csrfToken } = (await csrf.json()) as { csrfToken: string };
+    const cookie = csrf.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+    await Auth(
+      new Request("http://localhost:3000/auth/callback/credentials", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", cookie },
+        body: new URLSearchParams({ email: "ada@example.com", password: WRONG, csrfToken }).toString(),
+      }),
+      config,
+    );
+    const record = t.find({ action: "sign-in:credentials" })!;
+    expect(record.attributes).toMatchObject({ "audit.outcome": "failure", "error.type": "CredentialsSignin" });
+    expect(record.attributes["client.address"]).toBeUndefined();
+  });
+
+  it("names each Auth.js event: sign-up:oauth for a new OAuth user, sign-in:oauth, create-user, update-user, link-account", async () => {
+    const { t, config } = setup();
+    const events = config.events!;
+    const github = { type: "oauth" as const, provider: "github", providerAccountId: "42", access_token: "gho_secret_token" };
+    await events.signIn!({ user: { id: "u-new" }, account: github, profile: {}, isNewUser: true });
+    await events.signIn!({ user: { id: "u-old" }, account: { ...github, type: "oidc", provider: "okta" }, isNewUser: false });
+    await events.createUser!({ user: { id: "u-new", email: "new@example.com" } });
+    await events.updateUser!({ user: { id: "u-old", email: "old@example.com" } });
+    await events.linkAccount!({ user: { id: "u-new", email: "new@example.com", emailVerified: null }, account: { ...github, userId: "u-new" }, profile: {} });
+
+    expect(t.events().map((e) => [e.action, e.userId, e.metadata?.provider])).toEqual([
+      ["sign-up:oauth", "u-new", "github"],
+      ["sign-in:oauth", "u-old", "okta"],
+      ["create-user", "u-new", undefined],
+      ["update-user", "u-old", undefined],
+      ["link-account", "u-new", "github"],
+    ]);
+    expect(t.find({ action: "sign-in:oauth" })!.attributes["audit.metadata.providerType"]).toBe("oidc");
+    expect(serialised(t)).not.toContain("gho_secret_token");
+  });
+
+  it("session events are off by default and recorded when asked for", async () => {
+    const off = setup();
+    await off.browser.signIn("credentials", { email: "ada@example.com", password: PASSWORD });
+    await off.browser.session();
+    expect(off.t.findAll({ action: "session" })).toHaveLength(0);
+
+    const on = setup({}, { events: { session: true } });
+    await on.browser.signIn("credentials", { email: "ada@example.com", password: PASSWORD });
+    await on.browser.session();
+    const record = on.t.find({ action: "session" })!;
+    expect(record.attributes).toMatchObject({ "user.id": USER_ID, "url.path": "/auth/session", "audit.severity": "low" });
+  });
+
+  it("enabled: false records nothing and changes nothing", async () => {
+    const { t, browser } = setup({}, { enabled: false });
+    await browser.signIn("credentials", { email: "ada@example.com", password: WRONG });
+    await browser.signIn("credentials", { email: "ada@example.com", password: PASSWORD });
+    expect((await browser.session())?.user?.email).toBe("ada@example.com");
+    expect(t.records()).toHaveLength(0);
+  });
+
+  it("an app without a logger keeps Auth.js's console output", async () => {
+    const print = vi.spyOn(console, "error").mockImplementation(() => {});
+    const { t, browser } = setup({ logger: undefined });
+    await browser.signIn("credentials", { email: "ada@example.com", password: WRONG });
+    expect(print).toHaveBeenCalledWith(expect.stringContaining("[auth][error] CredentialsSignin"));
+    expect(t.find({ action: "sign-in:credentials", outcome: "failure" })).toBeDefined();
+  });
+
+  it("sign-in never waits for the exporter: an export that never completes does not hold the response", async () => {
+    const { LoggerProvider, SimpleLogRecordProcessor } = await import("@opentelemetry/sdk-logs");
+    let exported = 0;
+    const stuck = { export: () => void exported++, forceFlush: async () => {}, shutdown: async () => {} };
+    const provider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter: stuck })] });
+    const config = withAudit(
+      {
+        basePath: "/auth",
+        secret: "authjs-test-secret-0123456789abcdefghijklmnop",
+        trustHost: true,
+        providers: [Credentials({ credentials: { password: {} }, authorize: async (c) => (c.password === PASSWORD ? { id: USER_ID } : null) })],
+      },
+      { loggerProvider: provider },
+    );
+    const browser = webClient(auditHandler((request: Request) => Auth(request, config), config));
+    const r = await browser.signIn("credentials", { password: PASSWORD });
+    expect(r.location).not.toContain("error=");
+    expect(exported).toBe(1);
+  });
+});

@@ -1,7 +1,6 @@
 import type { LoggerProvider } from "@opentelemetry/api";
 import type { AuditLogger, AuditLoggerOptions } from "../emit.js";
 
-type MaybePromise<T> = T | Promise<T>;
 
 export interface CaptureOptions {
   /** `client.address`: the first hop of `x-forwarded-for`, else `x-real-ip`. Default true. */
@@ -49,12 +48,12 @@ export interface AuthConfigLike {
   providers?: unknown;
   // Method syntax keeps the parameters bivariant, so each line's own event types fit.
   events?: {
-    signIn?(message: never): MaybePromise<void>;
-    signOut?(message: never): MaybePromise<void>;
-    createUser?(message: never): MaybePromise<void>;
-    updateUser?(message: never): MaybePromise<void>;
-    linkAccount?(message: never): MaybePromise<void>;
-    session?(message: never): MaybePromise<void>;
+    signIn?(message: never): unknown;
+    signOut?(message: never): unknown;
+    createUser?(message: never): unknown;
+    updateUser?(message: never): unknown;
+    linkAccount?(message: never): unknown;
+    session?(message: never): unknown;
   };
   logger?: {
     error?(...args: never[]): void;
