@@ -33,7 +33,7 @@ describe("otel-auth-audit verify (CLI)", () => {
     const a = run(["verify", json, "--key", KEY, "--public-key", pem, "--require-closed"]);
     expect(a.stderr).not.toContain("otel-auth-audit");
     expect(a.code).toBe(0);
-    expect(a.stdout).toMatch(/^OK {2}chain .*closed, hmac-sha256$/m);
+    expect(a.stdout).toMatch(/^OK +chain .*closed, hmac-sha256$/m);
     expect(a.stdout).toContain("OK\n");
     expect(run(["verify", jsonl, "--key", KEY]).code).toBe(0);
   });
