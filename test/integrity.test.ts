@@ -1,7 +1,7 @@
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from "@opentelemetry/sdk-logs";
 import canonicalize from "canonicalize";
 import fc from "fast-check";
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   canonicalFromOtlp,
@@ -28,6 +28,15 @@ describe("IntegrityProcessor", () => {
     expect(a.attributes).toMatchObject({ [CHAIN_ATTR.id]: integrity.chainId, [CHAIN_ATTR.seq]: 1, [CHAIN_ATTR.prev]: "0".repeat(64) });
     expect(b.attributes).toMatchObject({ [CHAIN_ATTR.seq]: 2, [CHAIN_ATTR.prev]: a.attributes[CHAIN_ATTR.hash] });
     expect(b.attributes[CHAIN_ATTR.hash]).toMatch(/^[0-9a-f]{64}$/);
+    // the hash is HMAC-SHA256(key, canonical form without the hash), as node:crypto computes it
+    for (const r of [a, b]) {
+      expect(r.attributes[CHAIN_ATTR.hash]).toBe(createHmac("sha256", KEY).update(canonicalFromSdk(r, CHAIN_ATTR.hash)).digest("hex"));
+    }
+    const long = new IntegrityProcessor({ key: "k".repeat(100), checkpointIntervalMs: 0 });
+    const t2 = createTestAudit({ processors: [long] });
+    await t2.audit.record({ action: "é-✓", outcome: "success", metadata: { long: "é ✓ 😀 " + "x".repeat(5000) } });
+    const [c] = t2.records();
+    expect(c.attributes[CHAIN_ATTR.hash]).toBe(createHmac("sha256", "k".repeat(100)).update(canonicalFromSdk(c, CHAIN_ATTR.hash)).digest("hex"));
     expect(verifyRecords(t.records(), { key: KEY })).toMatchObject({ ok: true, chains: [{ size: 2, ok: true, closed: false }] });
     expect(verifyRecords(t.records(), { key: "wrong" }).ok).toBe(false);
   });

@@ -110,7 +110,9 @@ function mutate(log: OtlpFlatRecord[], chained: number[], m: Mutation): OtlpFlat
         const [ca, cb] = [content(ra), content(rb)];
         const [ka, kb] = [chainAttrs(ra), chainAttrs(rb)];
         const fields = ["body", "eventName", "timeUnixNano", "severityNumber", "severityText"] as const;
-        for (const f of fields) [ra[f], rb[f]] = [rb[f], ra[f]] as never;
+        const a = ra as Record<string, unknown>;
+        const b = rb as Record<string, unknown>;
+        for (const f of fields) [a[f], b[f]] = [b[f], a[f]];
         ra.attributes = [...cb, ...ka];
         rb.attributes = [...ca, ...kb];
       }

@@ -73,20 +73,44 @@ export function hrTimeToNanos(hrTime: HrTime): string {
  */
 export function canonicalFromSdk(record: SdkRecordLike, omit: string): string {
   const attrs = record.attributes;
-  const keys = Object.keys(attrs).sort();
+  const keys = sortedKeys(Object.keys(attrs));
   let out = '{"attributes":{';
   let first = true;
   for (const k of keys) {
     if (k === omit) continue;
     const v = attrs[k];
     if (v === undefined) continue;
-    out += (first ? "" : ",") + JSON.stringify(k) + ":" + sdkValue(v);
+    out += (first ? "" : ",") + quotedKey(k) + ":" + sdkValue(v);
     first = false;
   }
   out += "}";
   const body = record.body;
   if (body !== undefined && body !== null) out += ',"body":' + sdkValue(body);
   return out + tail(record.eventName, record.severityNumber, record.severityText, hrTimeToNanos(record.hrTime));
+}
+
+/** Records of one kind have the same attribute names in the same order: sort each such list once. */
+const sortCache = new Map<string, string[]>();
+function sortedKeys(keys: string[]): string[] {
+  const id = keys.join("\u0000");
+  let sorted = sortCache.get(id);
+  if (!sorted) {
+    sorted = keys.slice().sort();
+    if (sortCache.size > 1000) sortCache.clear();
+    sortCache.set(id, sorted);
+  }
+  return sorted;
+}
+
+const quoteCache = new Map<string, string>();
+function quotedKey(k: string): string {
+  let q = quoteCache.get(k);
+  if (q === undefined) {
+    q = JSON.stringify(k);
+    if (quoteCache.size > 10_000) quoteCache.clear();
+    quoteCache.set(k, q);
+  }
+  return q;
 }
 
 function tail(eventName: string | undefined, severityNumber: number | undefined, severityText: string | undefined, nanos: string): string {

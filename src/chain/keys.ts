@@ -1,4 +1,4 @@
-import { createHash, createHmac, createPrivateKey, createPublicKey, createSecretKey, sign, verify, type KeyObject } from "node:crypto";
+import { createPrivateKey, createPublicKey, createSecretKey, hash, sign, verify, type KeyObject } from "node:crypto";
 import { jcs } from "./canonical.js";
 import type { HashAlg } from "./format.js";
 
@@ -15,8 +15,35 @@ export function secretKey(input: SecretInput | undefined): KeyObject | undefined
 
 /** Hashes a canonical record: HMAC-SHA256 with a key, plain SHA-256 without; lower-case hex. */
 export function recordHasher(key: KeyObject | undefined): { alg: HashAlg; hash: (canonical: string) => string } {
-  if (key) return { alg: "hmac-sha256", hash: (c) => createHmac("sha256", key).update(c).digest("hex") };
-  return { alg: "sha256", hash: (c) => createHash("sha256").update(c).digest("hex") };
+  if (key) return { alg: "hmac-sha256", hash: hmacSha256Hex(key.export()) };
+  return { alg: "sha256", hash: (c) => hash("sha256", c, "hex") };
+}
+
+/**
+ * HMAC-SHA256 (RFC 2104) from two one-shot `crypto.hash` calls over a reused buffer: the same
+ * bytes as `createHmac`, at a fraction of its per-call cost (a test checks they agree).
+ */
+export function hmacSha256Hex(key: Buffer): (message: string) => string {
+  const k = key.length > 64 ? hash("sha256", key, "buffer") : key;
+  const ipad = Buffer.alloc(64, 0x36);
+  const outer = Buffer.alloc(64 + 32, 0x5c);
+  for (let i = 0; i < k.length; i++) {
+    ipad[i] ^= k[i];
+    outer[i] ^= k[i];
+  }
+  let buf = Buffer.alloc(4096);
+  ipad.copy(buf, 0);
+  return (message) => {
+    const max = 64 + message.length * 3;
+    if (max > buf.length) {
+      buf = Buffer.alloc(Math.max(max, buf.length * 2));
+      ipad.copy(buf, 0);
+    }
+    const n = buf.write(message, 64, "utf8");
+    const inner = hash("sha256", buf.subarray(0, 64 + n), "buffer");
+    inner.copy(outer, 64);
+    return hash("sha256", outer, "hex");
+  };
 }
 
 export function privateKey(input: AsymmetricKeyInput): KeyObject {

@@ -101,6 +101,8 @@ interface Entry {
   cp?: CheckpointFields;
 }
 
+const HEX64 = /^[0-9a-f]{64}$/;
+
 const isSdk = (r: VerifiableRecord): r is ReadableLogRecord => "hrTime" in r && Array.isArray((r as ReadableLogRecord).hrTime);
 
 /**
@@ -205,8 +207,16 @@ function verifyChain(
   const chosen: Entry[] = [];
   for (let i = 0; i < ordered.length; ) {
     const seq = ordered[i].seq;
-    let j = i;
+    let j = i + 1;
     while (j < ordered.length && ordered[j].seq === seq) j++;
+    if (j === i + 1) {
+      // the common case: one record for this seq
+      const e = ordered[i];
+      chosen.push(e);
+      if (!e.valid) report(seq, "altered", `record ${seq} does not match its hash (${describe(e.record)})`);
+      i = j;
+      continue;
+    }
     const group = ordered.slice(i, j);
     i = j;
     const valid = group.filter((e) => e.valid);
@@ -274,7 +284,7 @@ function verifyChain(
       lastCheckpointSeq = e.seq;
       if (cp.final) finalSeq = e.seq;
     }
-    tree.appendHex(/^[0-9a-f]{64}$/.test(e.hash) ? e.hash : GENESIS_PREV);
+    tree.appendHex(e.hash.length === 64 && HEX64.test(e.hash) ? e.hash : GENESIS_PREV);
     prevEntry = e;
     expected = e.seq + 1;
   }
