@@ -20,6 +20,8 @@ export interface RedactionPattern {
   strategy?: RedactionStrategy;
   /** A further check of a match, e.g. the Luhn check of card numbers. */
   validate?: (match: string) => boolean;
+  /** A cheap test a string must pass before the regex runs (e.g. contains "@"). */
+  precheck?: (value: string) => boolean;
 }
 
 export interface RedactionOptions {
@@ -76,12 +78,17 @@ const luhn = (match: string): boolean => {
 const looksRandom = (match: string): boolean => /\d/.test(match) && /[a-zA-Z]/.test(match);
 
 export const DEFAULT_REDACT_PATTERNS: readonly RedactionPattern[] = Object.freeze([
-  { name: "email", regex: /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g },
-  { name: "bearer", regex: /\b(?:Bearer|Basic)\s+(?<secret>[A-Za-z0-9._~+/-]+=*)/gi },
-  { name: "jwt", regex: /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g },
-  { name: "hex-secret", regex: /\b[0-9a-fA-F]{32,}\b/g, validate: looksRandom },
-  { name: "base64-secret", regex: /(?<![A-Za-z0-9+_-])[A-Za-z0-9+_-]{40,}={0,2}/g, validate: (m) => looksRandom(m) && /[a-z]/.test(m) && /[A-Z]/.test(m) },
-  { name: "card", regex: /\b\d(?:[ -]?\d){12,18}\b/g, validate: luhn },
+  { name: "email", regex: /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g, precheck: (s) => s.includes("@") },
+  { name: "bearer", regex: /\b(?:Bearer|Basic)\s+(?<secret>[A-Za-z0-9._~+/-]+=*)/gi, precheck: (s) => /earer|asic/i.test(s) },
+  { name: "jwt", regex: /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, precheck: (s) => s.includes("eyJ") },
+  { name: "hex-secret", regex: /\b[0-9a-fA-F]{32,}\b/g, validate: looksRandom, precheck: (s) => s.length >= 32 },
+  {
+    name: "base64-secret",
+    regex: /(?<![A-Za-z0-9+_-])[A-Za-z0-9+_-]{40,}={0,2}/g,
+    validate: (m) => looksRandom(m) && /[a-z]/.test(m) && /[A-Z]/.test(m),
+    precheck: (s) => s.length >= 40,
+  },
+  { name: "card", regex: /\b\d(?:[ -]?\d){12,18}\b/g, validate: luhn, precheck: (s) => s.length >= 13 && /\d{4}/.test(s) },
 ]);
 
 /**
@@ -98,9 +105,13 @@ const METADATA_PREFIX = "audit.metadata.";
 const UNTOUCHABLE = /^audit\.(chain|checkpoint)\.|^audit\.id$/;
 
 const REMOVED: unique symbol = Symbol("removed");
+/** An attribute's normalised path, and the strategy when its name itself matches a rule. */
+type AttributePlan = { path: string[]; strategy?: RedactionStrategy } | typeof SKIP;
+const SKIP: unique symbol = Symbol("skip");
 type Redacted = AnyValue | typeof REMOVED;
 
 interface CompiledPattern {
+  precheck?: (value: string) => boolean;
   regex: RegExp;
   strategy: RedactionStrategy;
   validate?: (match: string) => boolean;
@@ -126,6 +137,7 @@ export class RedactionProcessor implements LogRecordProcessor {
   #mask: string;
   #hashKey: KeyObject | undefined;
   #normCache = new Map<string, string>();
+  #plans = new Map<string, AttributePlan>();
 
   constructor(options: RedactionOptions = {}) {
     this.#inScope = scopeFilter(options.scopes);
@@ -150,7 +162,7 @@ export class RedactionProcessor implements LogRecordProcessor {
       if (!flags.includes("g")) flags += "g";
       if (group && !flags.includes("d")) flags += "d";
       const strategy = (p.name === "email" ? options.emailStrategy : undefined) ?? p.strategy ?? this.#strategy;
-      return { regex: new RegExp(p.regex.source, flags), strategy, validate: p.validate, group };
+      return { regex: new RegExp(p.regex.source, flags), strategy, validate: p.validate, precheck: p.precheck, group };
     });
     const usesHash =
       [...this.#keyRules.values()].some((l) => l.some((r) => r.strategy === "hash")) ||
@@ -199,32 +211,35 @@ export class RedactionProcessor implements LogRecordProcessor {
   #redactAttributes(record: ReadWriteLogRecord): void {
     const attrs = record.attributes as Record<string, AnyValue>;
     for (const name of Object.keys(attrs)) {
+      const plan = this.#planFor(name);
+      if (plan === SKIP) continue;
       const value = attrs[name];
-      let out: Redacted;
-      const explicit = this.#explicit.size > 0 ? this.#explicit.get(name) : undefined;
-      if (explicit) {
-        out = this.#apply(value, explicit);
-      } else if (name.startsWith(METADATA_PREFIX)) {
-        out = this.#pathValue(value, name.slice(METADATA_PREFIX.length));
-      } else if (name.startsWith("audit.") || STRUCTURAL.has(name) || UNTOUCHABLE.test(name)) {
-        continue;
-      } else if (PATTERNS_ONLY.has(name)) {
-        out = this.#value(value, []);
-      } else {
-        out = this.#pathValue(value, name);
-      }
+      const out = plan.strategy ? this.#apply(value, plan.strategy) : this.#value(value, plan.path.slice());
       if (out === value) continue;
       if (out === REMOVED) deleteAttribute(record, name);
       else attrs[name] = out;
     }
   }
 
-  /** A value under a dotted attribute name: the name's segments are its path. */
-  #pathValue(value: AnyValue, dotted: string): Redacted {
-    const path = dotted.split(".");
-    for (let i = 0; i < path.length; i++) path[i] = this.#norm(path[i]);
-    const strategy = this.#keyMatch(path);
-    return strategy ? this.#apply(value, strategy) : this.#value(value, path);
+  /** What to do with an attribute of this name: worked out once per name. */
+  #planFor(name: string): AttributePlan {
+    let plan = this.#plans.get(name);
+    if (plan) return plan;
+    const explicit = this.#explicit.get(name);
+    if (explicit) plan = { path: [], strategy: explicit };
+    else if (name.startsWith(METADATA_PREFIX)) plan = this.#dottedPlan(name.slice(METADATA_PREFIX.length));
+    else if (name.startsWith("audit.") || STRUCTURAL.has(name) || UNTOUCHABLE.test(name)) plan = SKIP;
+    else if (PATTERNS_ONLY.has(name)) plan = { path: [] };
+    else plan = this.#dottedPlan(name);
+    if (this.#plans.size > 10_000) this.#plans.clear();
+    this.#plans.set(name, plan);
+    return plan;
+  }
+
+  /** A dotted attribute name: its segments are the path of its value. */
+  #dottedPlan(dotted: string): AttributePlan {
+    const path = dotted.split(".").map((s) => this.#norm(s));
+    return { path, strategy: this.#keyMatch(path) };
   }
 
   #keyMatch(path: string[]): RedactionStrategy | undefined {
@@ -292,6 +307,7 @@ export class RedactionProcessor implements LogRecordProcessor {
     if (s.length < 6) return s;
     let spans: Array<[number, number, RedactionStrategy]> | undefined;
     for (const p of this.#patterns) {
+      if (p.precheck && !p.precheck(s)) continue;
       p.regex.lastIndex = 0;
       let m: RegExpExecArray | null;
       while ((m = p.regex.exec(s)) !== null) {
