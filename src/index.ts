@@ -26,3 +26,20 @@ export {
   type Threshold,
 } from "./detect/brute-force.js";
 export { MemoryFailureCounter } from "./detect/memory-counter.js";
+export {
+  DEFAULT_REDACT_KEYS,
+  DEFAULT_REDACT_PATTERNS,
+  piiRedactionToOptions,
+  RedactionProcessor,
+  type PiiRedactionConfig,
+  type RedactionKey,
+  type RedactionOptions,
+  type RedactionPattern,
+  type RedactionStrategy,
+} from "./processors/redaction.js";
+export { IntegrityProcessor, type IntegrityProcessorOptions } from "./processors/integrity.js";
+export type { ScopeSelection } from "./processors/scope.js";
+export { CHAIN_ATTR, CHECKPOINT_ATTR, CHECKPOINT_EVENT, GENESIS_PREV, type HashAlg } from "./chain/format.js";
+export { canonicalFromOtlp, canonicalFromSdk, jcs, type OtlpAnyValue, type OtlpKeyValue, type OtlpLogRecord } from "./chain/canonical.js";
+export { MerkleTree } from "./chain/merkle.js";
+export * from "./verify/index.js";

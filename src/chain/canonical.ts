@@ -1,0 +1,237 @@
+/**
+ * The canonical form of a log record that the chain hash covers: RFC 8785 (JCS) JSON of
+ * `{ attributes, body, eventName, severityNumber, severityText, timestamp }`, written straight
+ * from either input form (the SDK's ReadableLogRecord or an OTLP JSON log record) in one pass, so
+ * the processor and `verify` produce the same bytes without building an intermediate object.
+ *
+ * Value rules, identical for both forms (they follow @opentelemetry/otlp-transformer):
+ * - strings, booleans as JSON; every number (OTLP intValue "12", 12, doubleValue 3.5) as a JS
+ *   number in ES form (JCS); non-finite numbers as null (OTLP JSON cannot carry them).
+ * - bytes (Uint8Array / bytesValue) as `{"$bytes":"<base64>"}`.
+ * - null, undefined and the empty OTLP AnyValue `{}` as null; map keys sorted by UTF-16 units.
+ * - eventName, severityText "" / absent, severityNumber 0 / absent and a null body are left out,
+ *   as the collector's JSON leaves them out; timestamp is nanoseconds since the epoch as a string.
+ * Not covered: resource, scope, observed time, trace context: collectors legitimately rewrite them.
+ */
+import type { AnyValue, Attributes, HrTime } from "@opentelemetry/api";
+
+/** What both forms have in common, for the canonical form. */
+export interface SdkRecordLike {
+  readonly hrTime: HrTime;
+  readonly eventName?: string;
+  readonly severityNumber?: number;
+  readonly severityText?: string;
+  readonly body?: AnyValue;
+  readonly attributes: Attributes;
+}
+
+/** An OTLP/JSON AnyValue as written by the JS SDK (`intValue: 3`) or the collector (`intValue: "3"`). */
+export interface OtlpAnyValue {
+  stringValue?: string;
+  boolValue?: boolean;
+  intValue?: number | string;
+  doubleValue?: number | string | null;
+  bytesValue?: string;
+  arrayValue?: { values?: OtlpAnyValue[] };
+  kvlistValue?: { values?: OtlpKeyValue[] };
+}
+
+export interface OtlpKeyValue {
+  key: string;
+  value?: OtlpAnyValue;
+}
+
+export interface OtlpLogRecord {
+  timeUnixNano?: string | number;
+  observedTimeUnixNano?: string | number;
+  severityNumber?: number | string;
+  severityText?: string;
+  body?: OtlpAnyValue;
+  eventName?: string;
+  attributes?: OtlpKeyValue[];
+  droppedAttributesCount?: number;
+  flags?: number;
+  traceId?: string;
+  spanId?: string;
+}
+
+/** JCS of a plain JSON value (checkpoint statements, tests). */
+export function jcs(value: unknown): string {
+  return sdkValue(value as AnyValue);
+}
+
+/** Nanoseconds since the epoch of an HrTime, as a decimal string without floating-point loss. */
+export function hrTimeToNanos(hrTime: HrTime): string {
+  const [seconds, nanos] = hrTime;
+  const ns = Math.round(nanos);
+  if (seconds === 0) return String(ns);
+  return String(seconds) + String(ns).padStart(9, "0");
+}
+
+/**
+ * The canonical form of an SDK record, leaving out the attribute `omit` (the chain hash itself).
+ */
+export function canonicalFromSdk(record: SdkRecordLike, omit: string): string {
+  const attrs = record.attributes;
+  const keys = sortedKeys(Object.keys(attrs));
+  let out = '{"attributes":{';
+  let first = true;
+  for (const k of keys) {
+    if (k === omit) continue;
+    const v = attrs[k];
+    if (v === undefined) continue;
+    out += (first ? "" : ",") + quotedKey(k) + ":" + sdkValue(v);
+    first = false;
+  }
+  out += "}";
+  const body = record.body;
+  if (body !== undefined && body !== null) out += ',"body":' + sdkValue(body);
+  return out + tail(record.eventName, record.severityNumber, record.severityText, hrTimeToNanos(record.hrTime));
+}
+
+/** Records of one kind have the same attribute names in the same order: sort each such list once. */
+const sortCache = new Map<string, string[]>();
+function sortedKeys(keys: string[]): string[] {
+  const id = keys.join("\u0000");
+  let sorted = sortCache.get(id);
+  if (!sorted) {
+    sorted = keys.slice().sort();
+    if (sortCache.size > 1000) sortCache.clear();
+    sortCache.set(id, sorted);
+  }
+  return sorted;
+}
+
+const quoteCache = new Map<string, string>();
+function quotedKey(k: string): string {
+  let q = quoteCache.get(k);
+  if (q === undefined) {
+    q = JSON.stringify(k);
+    if (quoteCache.size > 10_000) quoteCache.clear();
+    quoteCache.set(k, q);
+  }
+  return q;
+}
+
+function tail(eventName: string | undefined, severityNumber: number | undefined, severityText: string | undefined, nanos: string): string {
+  let out = "";
+  if (eventName) out += ',"eventName":' + JSON.stringify(eventName);
+  if (severityNumber) out += ',"severityNumber":' + num(severityNumber);
+  if (severityText) out += ',"severityText":' + JSON.stringify(severityText);
+  return out + ',"timestamp":"' + nanos + '"}';
+}
+
+const num = (n: number): string => (Number.isFinite(n) ? String(n) : "null");
+
+function sdkValue(v: AnyValue | unknown): string {
+  switch (typeof v) {
+    case "string":
+      return JSON.stringify(v);
+    case "number":
+      return num(v);
+    case "boolean":
+      return v ? "true" : "false";
+    case "object": {
+      if (v === null) return "null";
+      if (Array.isArray(v)) {
+        let out = "[";
+        for (let i = 0; i < v.length; i++) out += (i ? "," : "") + sdkValue(v[i]);
+        return out + "]";
+      }
+      if (v instanceof Uint8Array) return bytes(Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64"));
+      const o = v as Record<string, unknown>;
+      const keys = Object.keys(o).sort();
+      let out = "{";
+      for (let i = 0; i < keys.length; i++) out += (i ? "," : "") + JSON.stringify(keys[i]) + ":" + sdkValue(o[keys[i]]);
+      return out + "}";
+    }
+    default:
+      // undefined, functions, symbols: the OTLP transformer writes an empty AnyValue
+      return "null";
+  }
+}
+
+const bytes = (b64: string): string => '{"$bytes":' + JSON.stringify(b64) + "}";
+
+/** The canonical form of an OTLP JSON log record, leaving out the attribute `omit`. */
+export function canonicalFromOtlp(record: OtlpLogRecord, omit: string): string {
+  let out = '{"attributes":' + otlpMap(record.attributes, omit);
+  const body = record.body;
+  if (body && !isEmptyAnyValue(body)) out += ',"body":' + otlpValue(body);
+  return (
+    out +
+    tail(record.eventName, otlpSeverityNumber(record.severityNumber), record.severityText, otlpNanos(record.timeUnixNano))
+  );
+}
+
+function isEmptyAnyValue(v: OtlpAnyValue): boolean {
+  for (const k in v) if ((v as Record<string, unknown>)[k] !== undefined) return false;
+  return true;
+}
+
+function otlpMap(values: OtlpKeyValue[] | undefined, omit: string | undefined): string {
+  if (!values || values.length === 0) return "{}";
+  // the last of duplicate keys wins, as when the collector builds a map
+  const byKey = new Map<string, OtlpAnyValue | undefined>();
+  for (const kv of values) if (kv.key !== omit) byKey.set(kv.key, kv.value);
+  const keys = [...byKey.keys()].sort();
+  let out = "{";
+  for (let i = 0; i < keys.length; i++) out += (i ? "," : "") + JSON.stringify(keys[i]) + ":" + otlpValue(byKey.get(keys[i]));
+  return out + "}";
+}
+
+/** One OTLP AnyValue in canonical JSON. */
+export function otlpValue(v: OtlpAnyValue | undefined | null): string {
+  if (v === undefined || v === null) return "null";
+  if (v.stringValue !== undefined) return JSON.stringify(v.stringValue);
+  if (v.boolValue !== undefined) return v.boolValue ? "true" : "false";
+  if (v.intValue !== undefined) return num(Number(v.intValue));
+  if (v.doubleValue !== undefined) return typeof v.doubleValue === "number" ? num(v.doubleValue) : "null";
+  if (v.bytesValue !== undefined) return bytes(v.bytesValue);
+  if (v.arrayValue !== undefined) {
+    const values = v.arrayValue.values ?? [];
+    let out = "[";
+    for (let i = 0; i < values.length; i++) out += (i ? "," : "") + otlpValue(values[i]);
+    return out + "]";
+  }
+  if (v.kvlistValue !== undefined) return otlpMap(v.kvlistValue.values, undefined);
+  return "null";
+}
+
+/** An OTLP AnyValue as the plain JS value the SDK would have held (readers, redaction of read-back data). */
+export function fromOtlpValue(v: OtlpAnyValue | undefined | null): AnyValue {
+  if (v === undefined || v === null) return null;
+  if (v.stringValue !== undefined) return v.stringValue;
+  if (v.boolValue !== undefined) return v.boolValue;
+  if (v.intValue !== undefined) return Number(v.intValue);
+  if (v.doubleValue !== undefined) return typeof v.doubleValue === "number" ? v.doubleValue : null;
+  if (v.bytesValue !== undefined) return new Uint8Array(Buffer.from(v.bytesValue, "base64"));
+  if (v.arrayValue !== undefined) return (v.arrayValue.values ?? []).map(fromOtlpValue);
+  if (v.kvlistValue !== undefined) {
+    const out: Record<string, AnyValue> = {};
+    for (const kv of v.kvlistValue.values ?? []) out[kv.key] = fromOtlpValue(kv.value);
+    return out;
+  }
+  return null;
+}
+
+function otlpNanos(t: string | number | undefined): string {
+  if (t === undefined || t === null || t === "") return "0";
+  if (typeof t === "number") return BigInt(Math.trunc(t)).toString();
+  let i = 0;
+  while (i < t.length - 1 && t.charCodeAt(i) === 48) i++;
+  return i ? t.slice(i) : t;
+}
+
+const SEVERITY_NAMES = [
+  "UNSPECIFIED", "TRACE", "TRACE2", "TRACE3", "TRACE4", "DEBUG", "DEBUG2", "DEBUG3", "DEBUG4",
+  "INFO", "INFO2", "INFO3", "INFO4", "WARN", "WARN2", "WARN3", "WARN4",
+  "ERROR", "ERROR2", "ERROR3", "ERROR4", "FATAL", "FATAL2", "FATAL3", "FATAL4",
+];
+
+/** protojson may spell the enum by name (`SEVERITY_NUMBER_INFO`). */
+function otlpSeverityNumber(n: number | string | undefined): number | undefined {
+  if (typeof n !== "string") return n;
+  const i = SEVERITY_NAMES.indexOf(n.replace(/^SEVERITY_NUMBER_/, ""));
+  return i >= 0 ? i : Number(n) || undefined;
+}

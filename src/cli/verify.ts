@@ -1,0 +1,68 @@
+import { readFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { verifyRecords, type VerifyResult } from "../verify/verify.js";
+import type { OtlpFlatRecord } from "../verify/otlp.js";
+import { progressBar } from "./progress.js";
+import { sourcesFromArgs } from "./sources.js";
+
+export const VERIFY_USAGE = `usage: otel-auth-audit verify [file ...] [options]
+Reads OTLP JSON logs (one ExportLogsServiceRequest, or JSON lines as the collector's file exporter
+writes them) from the files, or from stdin, and verifies every hash chain in them.
+  --key <secret>          HMAC key of the chain (default: env OTEL_AUTH_AUDIT_KEY)
+  --public-key <pem file> Ed25519 public key: checkpoints must be signed by it
+  --require-closed        a chain that does not end in its final checkpoint fails (truncated)
+  --json                  print the result as JSON
+Exit status: 0 when every chain verifies, 1 when one does not, 2 on a usage or read error.`;
+
+export async function runVerify(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      key: { type: "string" },
+      "public-key": { type: "string" },
+      "require-closed": { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    out.write(VERIFY_USAGE + "\n");
+    return 0;
+  }
+  const key = values.key ?? process.env.OTEL_AUTH_AUDIT_KEY;
+  const publicKey = values["public-key"] ? await readFile(values["public-key"], "utf8") : undefined;
+  const records: OtlpFlatRecord[] = [];
+  for (const source of sourcesFromArgs(positionals)) {
+    try {
+      for (const r of await source.read()) records.push(r);
+    } catch (error) {
+      process.stderr.write(`otel-auth-audit verify: cannot read ${source.name}: ${(error as Error).message}\n`);
+      return 2;
+    }
+  }
+  const bar = progressBar("verifying");
+  const result = verifyRecords(records, { key, publicKey, requireClosed: values["require-closed"], onProgress: bar.update });
+  bar.end();
+  out.write(values.json ? JSON.stringify(result, null, 2) + "\n" : formatResult(result));
+  return result.ok ? 0 : 1;
+}
+
+/** The human report: one line per chain, then its problems (info problems counted, not listed). */
+export function formatResult(result: VerifyResult): string {
+  const lines: string[] = [];
+  for (const chain of result.chains) {
+    const state = chain.closed ? "closed" : "open";
+    lines.push(`${chain.ok ? "OK  " : "FAIL"} chain ${chain.id}: ${chain.size} records, ${chain.checkpoints} checkpoints, ${state}, ${chain.hashAlg}`);
+    const mine = result.problems.filter((p) => p.chain === chain.id);
+    for (const p of mine.filter((p) => p.level === "error")) lines.push(`     ${p.kind}${p.seq === null ? "" : ` at ${p.seq}`}: ${p.message}`);
+    const info = mine.filter((p) => p.level === "info");
+    const duplicates = info.filter((p) => p.kind === "duplicate").length;
+    if (duplicates) lines.push(`     info: ${duplicates} re-delivered duplicate(s), not tampering`);
+    for (const p of info.filter((p) => p.kind !== "duplicate")) lines.push(`     info: ${p.message}`);
+  }
+  for (const p of result.problems.filter((p) => p.chain === "")) lines.push(`FAIL ${p.kind}: ${p.message}`);
+  if (result.chains.length === 0 && result.problems.length === 0) lines.push("no chained audit records found");
+  lines.push(result.ok ? `verified ${result.records} records: OK` : `verified ${result.records} records: FAILED`);
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,239 @@
+import { diag, logs, SeverityNumber, type Logger, type LoggerProvider } from "@opentelemetry/api";
+import type { LogRecordProcessor, ReadWriteLogRecord } from "@opentelemetry/sdk-logs";
+import type { KeyObject } from "node:crypto";
+import { uuidv7 } from "../uuid.js";
+import { canonicalFromSdk } from "../chain/canonical.js";
+import { CHAIN_ATTR, CHECKPOINT_ATTR, CHECKPOINT_EVENT, GENESIS_PREV, type HashAlg } from "../chain/format.js";
+import { privateKey, recordHasher, secretKey, signCheckpoint, type AsymmetricKeyInput, type SecretInput } from "../chain/keys.js";
+import { MerkleTree } from "../chain/merkle.js";
+import { SCOPE_NAME, VERSION } from "../version.js";
+import { scopeFilter, type ScopeSelection } from "./scope.js";
+import { setAttributeAlways } from "./record.js";
+
+export interface IntegrityProcessorOptions {
+  /** HMAC key for record hashes; default env `OTEL_AUTH_AUDIT_KEY`. Without one, records are hashed (SHA-256) but not keyed. */
+  key?: SecretInput;
+  /** Ed25519 private key (PEM or KeyObject) that signs checkpoints; default env `OTEL_AUTH_AUDIT_SIGNING_KEY` (PEM text). */
+  signingKey?: AsymmetricKeyInput;
+  /** A checkpoint after this many records. Default 1000; 0 turns it off. */
+  checkpointEvery?: number;
+  /** A checkpoint every this many milliseconds, even when idle (unref'd timer). Default 60 000; 0 turns it off. */
+  checkpointIntervalMs?: number;
+  /** Where checkpoint records are emitted; the same as calling `bind(provider)`. Default: the global provider. */
+  loggerProvider?: LoggerProvider;
+  /** Instrumentation scopes to chain. Default `["otel-auth-audit"]`. */
+  scopes?: ScopeSelection;
+  /** Chain id; default a fresh UUIDv7 (sortable by the time the chain began). */
+  chainId?: string;
+}
+
+let warnedUnkeyed = false;
+
+/**
+ * Puts every audit record into a per-process hash chain (`audit.chain.id/seq/prev/hash`) and emits
+ * signed checkpoint records (Merkle root of the chain so far) every N records and every T ms.
+ * Place it after the RedactionProcessor and before any exporting processor:
+ * `new LoggerProvider({ processors: [redaction, integrity, new BatchLogRecordProcessor({ exporter })] })`,
+ * then `integrity.bind(provider)` so checkpoints go through the same pipeline.
+ */
+export class IntegrityProcessor implements LogRecordProcessor {
+  readonly hashAlg: HashAlg;
+  #hash: (canonical: string) => string;
+  #signingKey: KeyObject | undefined;
+  #inScope: (name: string) => boolean;
+  #every: number;
+  #intervalMs: number;
+  #timer: NodeJS.Timeout | undefined;
+  #provider: LoggerProvider | undefined;
+  #logger: Logger | undefined;
+
+  #chainId = "";
+  #seq = 0;
+  #head = GENESIS_PREV;
+  #tree = new MerkleTree();
+  #lastCheckpointSeq = 0;
+  #lastSignature = "";
+  #closed = false;
+  #shutdown = false;
+
+  /** Set while our own checkpoint record is on its way through the processors (emit is synchronous). */
+  #emitting: { reason: string; final: boolean } | undefined;
+  #countCheckpointPending = false;
+  #warnedUnbound = false;
+
+  constructor(options: IntegrityProcessorOptions = {}) {
+    const key = secretKey(options.key ?? process.env.OTEL_AUTH_AUDIT_KEY);
+    const hasher = recordHasher(key);
+    this.hashAlg = hasher.alg;
+    this.#hash = hasher.hash;
+    const signing = options.signingKey ?? process.env.OTEL_AUTH_AUDIT_SIGNING_KEY;
+    this.#signingKey = signing ? privateKey(signing) : undefined;
+    if (this.#signingKey && this.#signingKey.asymmetricKeyType !== "ed25519") {
+      throw new TypeError(`IntegrityProcessor: signingKey must be an Ed25519 private key, got ${this.#signingKey.asymmetricKeyType}`);
+    }
+    this.#inScope = scopeFilter(options.scopes);
+    this.#every = options.checkpointEvery ?? 1000;
+    this.#intervalMs = options.checkpointIntervalMs ?? 60_000;
+    this.#chainId = options.chainId ?? uuidv7();
+    if (!key && !warnedUnkeyed) {
+      warnedUnkeyed = true;
+      const message =
+        "otel-auth-audit: IntegrityProcessor has no key (option `key` or OTEL_AUTH_AUDIT_KEY): records are hashed with plain SHA-256, " +
+        "so anyone who can edit the log can also recompute the chain. Set a secret key to make the chain tamper-evident.";
+      diag.warn(message);
+      console.warn(message);
+    }
+    if (options.loggerProvider) this.bind(options.loggerProvider);
+    if (this.#intervalMs > 0) {
+      this.#timer = setInterval(() => this.checkpoint("interval"), this.#intervalMs);
+      this.#timer.unref();
+    }
+  }
+
+  /** The chain records are currently appended to. */
+  get chainId(): string {
+    return this.#chainId;
+  }
+
+  /** Seq of the last chained record (0 before the first). */
+  get seq(): number {
+    return this.#seq;
+  }
+
+  /** Hash of the last chained record. */
+  get head(): string {
+    return this.#head;
+  }
+
+  /** Emits checkpoints through this provider's logger; it must be the provider this processor sits in. */
+  bind(provider: LoggerProvider): this {
+    this.#provider = provider;
+    this.#logger = undefined;
+    return this;
+  }
+
+  onEmit(record: ReadWriteLogRecord): void {
+    const checkpoint = this.#emitting;
+    if (!checkpoint && !this.#inScope(record.instrumentationScope.name)) return;
+    try {
+      if (this.#closed && !checkpoint) this.#newChain();
+      const seq = ++this.#seq;
+      if (checkpoint) {
+        this.#emitting = undefined;
+        this.#fillCheckpoint(record, seq, checkpoint.reason, checkpoint.final);
+      }
+      setAttributeAlways(record, CHAIN_ATTR.id, this.#chainId);
+      setAttributeAlways(record, CHAIN_ATTR.seq, seq);
+      setAttributeAlways(record, CHAIN_ATTR.prev, this.#head);
+      const hash = this.#hash(canonicalFromSdk(record, CHAIN_ATTR.hash));
+      setAttributeAlways(record, CHAIN_ATTR.hash, hash);
+      this.#head = hash;
+      this.#tree.appendHex(hash);
+      if (this.#every > 0 && !checkpoint && seq - this.#lastCheckpointSeq >= this.#every && !this.#countCheckpointPending) {
+        // after this record has reached the exporters, not in the middle of its onEmit
+        this.#countCheckpointPending = true;
+        queueMicrotask(() => {
+          this.#countCheckpointPending = false;
+          if (this.#seq - this.#lastCheckpointSeq >= this.#every) this.checkpoint("count");
+        });
+      }
+    } catch (error) {
+      diag.error("otel-auth-audit: IntegrityProcessor failed on a record", error);
+    }
+  }
+
+  /**
+   * Emits a checkpoint record now. Returns false when it could not go through this processor
+   * (no provider bound, or the bound provider does not contain this processor).
+   */
+  checkpoint(reason = "manual", final = false): boolean {
+    if (this.#shutdown) return false;
+    const logger = this.#checkpointLogger();
+    this.#emitting = { reason, final };
+    try {
+      logger.emit({
+        eventName: CHECKPOINT_EVENT,
+        severityNumber: SeverityNumber.INFO,
+        severityText: "INFO",
+        attributes: { [CHECKPOINT_ATTR.reason]: reason },
+      });
+    } catch (error) {
+      diag.error("otel-auth-audit: emitting a checkpoint failed", error);
+    }
+    if (this.#emitting) {
+      this.#emitting = undefined;
+      if (!this.#warnedUnbound) {
+        this.#warnedUnbound = true;
+        diag.warn(
+          "otel-auth-audit: an IntegrityProcessor checkpoint did not pass through the processor; call integrity.bind(provider) " +
+            "with the LoggerProvider that holds it",
+        );
+      }
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Closes the chain with a final checkpoint (`audit.checkpoint.final`), so `verify` can tell a
+   * complete chain from a truncated one. Call it before the provider shuts down (the SDK drops
+   * records emitted during shutdown). A record emitted afterwards starts a new chain.
+   */
+  close(): boolean {
+    if (this.#closed) return true;
+    const done = this.checkpoint("close", true);
+    if (done) this.#closed = true;
+    return done;
+  }
+
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    this.#shutdown = true;
+    if (this.#timer) clearInterval(this.#timer);
+    return Promise.resolve();
+  }
+
+  #checkpointLogger(): Logger {
+    this.#logger ??= (this.#provider ?? logs.getLoggerProvider()).getLogger(SCOPE_NAME, VERSION);
+    return this.#logger;
+  }
+
+  #fillCheckpoint(record: ReadWriteLogRecord, seq: number, reason: string, final: boolean): void {
+    const statement = {
+      chain: this.#chainId,
+      size: seq - 1,
+      head: this.#head,
+      root: this.#tree.root(),
+      hashAlg: this.hashAlg,
+      prevSignature: this.#lastSignature,
+    };
+    record.setAttributes({
+      [CHECKPOINT_ATTR.reason]: reason,
+      [CHECKPOINT_ATTR.size]: statement.size,
+      [CHECKPOINT_ATTR.head]: statement.head,
+      [CHECKPOINT_ATTR.root]: statement.root,
+      [CHECKPOINT_ATTR.hashAlg]: statement.hashAlg,
+      [CHECKPOINT_ATTR.prevSignature]: statement.prevSignature,
+    });
+    if (final) record.setAttribute(CHECKPOINT_ATTR.final, true);
+    if (this.#signingKey) {
+      const signature = signCheckpoint(statement, this.#signingKey);
+      record.setAttribute(CHECKPOINT_ATTR.signature, signature);
+      this.#lastSignature = signature;
+    }
+    this.#lastCheckpointSeq = seq;
+  }
+
+  #newChain(): void {
+    this.#chainId = uuidv7();
+    this.#seq = 0;
+    this.#head = GENESIS_PREV;
+    this.#tree = new MerkleTree();
+    this.#lastCheckpointSeq = 0;
+    this.#lastSignature = "";
+    this.#closed = false;
+  }
+}
