@@ -2,8 +2,9 @@
 # Smoke test of the Loki path, with curl only: OTLP/JSON in → collector → Loki → LogQL out.
 #   1. one audit record (scope otel-auth-audit, eventName auth.sign_in.email) and one app log;
 #      both must come back from Loki, the audit one with its structured metadata.
-#   2. Loki stopped for OUTAGE_SECONDS while records keep coming, then restarted: every record
-#      must arrive (the collector's file_storage queue holds them).
+#   2. Loki stopped for OUTAGE_SECONDS while records keep coming, the collector restarted while
+#      Loki is still down, then Loki restarted: every record must arrive exactly once (the
+#      collector's file_storage queue holds them across its own restart).
 # Starts its own Loki + collector on its own ports and data dirs, and stops them (by PID) at exit.
 #
 # Env: SMOKE_DIR (collector/.cache/smoke-run, wiped first), OUTAGE_SECONDS (30), ports
@@ -99,6 +100,9 @@ for (( i = 1; i <= OUTAGE_SECONDS; i++ )); do
   sent=$((sent + 1)); sleep 1
 done
 echo "smoke.sh: sent $sent records while Loki was down"
+# The queue is on disk: a collector restart while Loki is down must not lose it either.
+"$here/scripts/stop.sh" collector
+"$here/scripts/start.sh" collector
 "$here/scripts/start.sh" loki
 t0=$SECONDS
 got="$(wait_count "{audit_stream=\"audit\"} | smoke_run=\"$run_id\"" $((sent + 1)) 120)" \

@@ -36,16 +36,19 @@ die() { echo "start.sh: $*" >&2; exit 1; }
 # running NAME → true when NAME.pid names a live process.
 running() { [ -f "$RUN_DIR/$1.pid" ] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; }
 
-# wait_for NAME URL EXPECT: polls URL until its body contains EXPECT (or HTTP 200 when EXPECT is
-# empty), at most READY_TIMEOUT seconds; fails early if the process died.
+# wait_for NAME URL EXPECT: polls URL until it answers HTTP 200 with body EXPECT exactly (any body
+# when EXPECT is empty), at most READY_TIMEOUT seconds; fails early if the process died.
+# Exactly: Loki answers "Ingester not ready: waiting for 15s after being ready" while starting.
 wait_for() {
   local name="$1" url="$2" expect="$3" start=$SECONDS body code
   while (( SECONDS - start < READY_TIMEOUT )); do
     running "$name" || { tail -n 20 "$RUN_DIR/$name.log" >&2; die "$name exited during start-up (log: $RUN_DIR/$name.log)"; }
     body="$(curl -s -m 2 -w '\n%{http_code}' "$url" 2>/dev/null || true)"
     code="${body##*$'\n'}"
-    if [ -n "$expect" ]; then [[ "$body" == *"$expect"* ]] && { echo "start.sh: $name ready after $((SECONDS - start)) s"; return 0; }
-    else [ "$code" = 200 ] && { echo "start.sh: $name ready after $((SECONDS - start)) s"; return 0; }; fi
+    body="$(printf '%s' "${body%$'\n'*}" | tr -d '\r\n')"
+    if [ "$code" = 200 ] && { [ -z "$expect" ] || [ "$body" = "$expect" ]; }; then
+      echo "start.sh: $name ready after $((SECONDS - start)) s"; return 0
+    fi
     sleep 0.5
   done
   die "$name not ready after ${READY_TIMEOUT} s at $url (log: $RUN_DIR/$name.log)"
