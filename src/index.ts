@@ -43,3 +43,4 @@ export { CHAIN_ATTR, CHECKPOINT_ATTR, CHECKPOINT_EVENT, GENESIS_PREV, type HashA
 export { canonicalFromOtlp, canonicalFromSdk, jcs, type OtlpAnyValue, type OtlpKeyValue, type OtlpLogRecord } from "./chain/canonical.js";
 export { MerkleTree } from "./chain/merkle.js";
 export * from "./verify/index.js";
+export { auditProcessors, bindProcessors, closeChains, type AuditProcessorsOptions } from "./pipeline.js";

@@ -1,21 +1,20 @@
 import { logs } from "@opentelemetry/api";
 import { OTLPLogExporter } from "@opentelemetry/exporter-logs-otlp-http";
 import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from "@opentelemetry/resources";
-import {
-  BatchLogRecordProcessor,
-  LoggerProvider,
-  type LogRecordExporter,
-  type LogRecordProcessor,
-} from "@opentelemetry/sdk-logs";
+import { LoggerProvider, type LogRecordExporter, type LogRecordProcessor } from "@opentelemetry/sdk-logs";
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import { AuditLogger, type AuditLoggerOptions } from "./emit.js";
+import { auditProcessors, bindProcessors, closeChains, exportingProcessor, type AuditProcessorsOptions } from "./pipeline.js";
 
-export interface SetupAuditOptions extends Omit<AuditLoggerOptions, "loggerProvider"> {
+export interface SetupAuditOptions extends Omit<AuditLoggerOptions, "loggerProvider">, Pick<AuditProcessorsOptions, "redaction" | "integrity"> {
   /** `service.name` of the resource; `OTEL_SERVICE_NAME` / `OTEL_RESOURCE_ATTRIBUTES` win when set. */
   serviceName?: string;
   /** Where records go. Default: OTLP/HTTP configured by the standard `OTEL_EXPORTER_OTLP_*` variables. */
   exporter?: LogRecordExporter;
-  /** Replaces the whole processor list (then `exporter` is ignored). */
+  /**
+   * The exporting processors, replacing the default one for `exporter`. Redaction and the hash
+   * chain still come first (turn them off with `redaction: false` / `integrity: false`).
+   */
   processors?: LogRecordProcessor[];
   /** Merged onto the detected resource. */
   resource?: Resource;
@@ -27,27 +26,33 @@ export interface AuditSetup {
   provider: LoggerProvider;
   /** An AuditLogger bound to `provider`, for manual events. */
   audit: AuditLogger;
-  /** Flushes what is pending, then stops the provider. */
+  /** Closes the hash chain with a final checkpoint, flushes what is pending, then stops the provider. */
   shutdown(): Promise<void>;
 }
 
-/** Builds a LoggerProvider for audit records, with the OTLP exporter unless told otherwise. */
+/**
+ * Builds a LoggerProvider for audit records: RedactionProcessor → IntegrityProcessor → export
+ * (OTLP/HTTP from the standard environment unless told otherwise).
+ */
 export function setupAudit(options: SetupAuditOptions = {}): AuditSetup {
-  const { serviceName, exporter, processors, resource, global = true, ...loggerOptions } = options;
+  const { serviceName, exporter, processors, resource, global = true, redaction, integrity, ...loggerOptions } = options;
   let res = defaultResource();
   if (serviceName) res = res.merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }));
   if (resource) res = res.merge(resource);
   res = res.merge(detectResources({ detectors: [envDetector] }));
-  const provider = new LoggerProvider({
-    resource: res,
-    processors: processors ?? [new BatchLogRecordProcessor({ exporter: exporter ?? new OTLPLogExporter() })],
-  });
+  const all = [
+    ...auditProcessors({ redaction, integrity }),
+    ...(processors ?? [exportingProcessor(exporter ?? new OTLPLogExporter())]),
+  ];
+  const provider = new LoggerProvider({ resource: res, processors: all });
+  bindProcessors(all, provider);
   if (global) logs.setGlobalLoggerProvider(provider);
   const audit = new AuditLogger({ ...loggerOptions, loggerProvider: provider });
   return {
     provider,
     audit,
     shutdown: async () => {
+      closeChains(all);
       await provider.forceFlush();
       await provider.shutdown();
     },

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { setupAudit } from "otel-auth-audit";
+import { flattenOtlp, setupAudit, verifyRecords } from "otel-auth-audit";
 import { attributesOf, startOtlpReceiver } from "./helpers/otlp-receiver.js";
 
 describe("setupAudit", () => {
@@ -15,13 +15,16 @@ describe("setupAudit", () => {
   it("honours OTEL_EXPORTER_OTLP_ENDPOINT: the local receiver gets the records as OTLP JSON", async () => {
     vi.stubEnv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.url);
     vi.stubEnv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json");
-    const { audit, shutdown } = setupAudit({ serviceName: "shop", global: false });
+    const { audit, shutdown } = setupAudit({ serviceName: "shop", global: false, integrity: { key: "setup-test-key" } });
     await audit.record({ action: "sign-in:email", outcome: "failure", error: "INVALID_EMAIL_OR_PASSWORD", ipAddress: "203.0.113.1" });
     await audit.record({ action: "sign-out", outcome: "success", userId: "u-1" });
     await shutdown();
 
     expect(receiver.requests[0].path).toBe("/v1/logs");
-    const records = receiver.records();
+    // redaction and the hash chain are on by default: shutdown closes the chain with a checkpoint
+    const exported = flattenOtlp(receiver.requests.map((r) => r.body));
+    expect(verifyRecords(exported, { key: "setup-test-key", requireClosed: true }).ok).toBe(true);
+    const records = receiver.records().filter((r) => r.eventName !== "audit.checkpoint");
     expect(records.map((r) => r.eventName)).toEqual(["auth.sign_in.email", "auth.sign_out"]);
     expect(records[0].scope).toBe("otel-auth-audit");
     expect(records[0].severityNumber).toBe(13);

@@ -97,7 +97,7 @@ export const DEFAULT_REDACT_PATTERNS: readonly RedactionPattern[] = Object.freez
  * are not redacted by key either, but patterns apply to them (a reset token can sit in a path).
  */
 const STRUCTURAL = new Set([
-  "user.id", "session.id", "client.address", "error.type", "http.request.method", "http.response.status_code", "event.name",
+  "user.id", "user.hash", "session.id", "client.address", "error.type", "http.request.method", "http.response.status_code", "event.name",
 ]);
 const PATTERNS_ONLY = new Set(["url.path", "user_agent.original"]);
 const METADATA_PREFIX = "audit.metadata.";

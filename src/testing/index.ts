@@ -7,6 +7,10 @@ import {
   type ReadableLogRecord,
 } from "@opentelemetry/sdk-logs";
 import { AUDIT_ATTR, fromAttributes } from "../attributes.js";
+import { CHECKPOINT_EVENT } from "../chain/format.js";
+import { auditProcessors, bindProcessors, type AuditProcessorsOptions } from "../pipeline.js";
+import { IntegrityProcessor } from "../processors/integrity.js";
+import { RedactionProcessor } from "../processors/redaction.js";
 import { AuditLogger, type AuditLoggerOptions } from "../emit.js";
 import type { AuditEvent } from "../event.js";
 import { SCOPE_NAME } from "../version.js";
@@ -17,18 +21,26 @@ export type RecordQuery = Partial<Omit<AuditEvent, "time" | "metadata">> & {
   attributes?: Record<string, AnyValue>;
 };
 
-export interface TestAuditOptions extends Omit<AuditLoggerOptions, "loggerProvider"> {
-  /** Processors placed before the in-memory exporter (e.g. redaction, integrity). */
+export interface TestAuditOptions extends Omit<AuditLoggerOptions, "loggerProvider">, Pick<AuditProcessorsOptions, "redaction" | "integrity"> {
+  /**
+   * Processors placed after redaction and before the hash chain and the in-memory exporter. A
+   * RedactionProcessor or IntegrityProcessor here replaces the default one of its kind.
+   */
   processors?: LogRecordProcessor[];
 }
+
+/** Records in tests are chained under a fixed key, so the pipeline is the production one without the unkeyed warning. */
+const TEST_CHAIN_KEY = "otel-auth-audit-test-key";
 
 export interface TestAudit {
   provider: LoggerProvider;
   exporter: InMemoryLogRecordExporter;
   /** An AuditLogger bound to `provider`, for manual events. */
   audit: AuditLogger;
-  /** Every audit record exported so far (scope `otel-auth-audit`), oldest first. */
+  /** Every audit record exported so far (scope `otel-auth-audit`), oldest first; checkpoints are apart. */
   records(): ReadableLogRecord[];
+  /** The hash chain's checkpoint records (`audit.checkpoint`). */
+  checkpoints(): ReadableLogRecord[];
   /** The audit records decoded back into AuditEvents. */
   events(): AuditEvent[];
   /** The first record matching the query, or undefined. */
@@ -41,22 +53,37 @@ export interface TestAudit {
 }
 
 /**
- * An in-memory audit pipeline for tests, built from the SDK's own InMemoryLogRecordExporter behind a
- * Simple processor, so records are visible as soon as they are emitted:
+ * An in-memory audit pipeline for tests: the production processors (redaction, hash chain) and the
+ * SDK's own InMemoryLogRecordExporter behind a Simple processor, so records are visible as soon as
+ * they are emitted:
  * `const t = createTestAudit(); betterAuth({ plugins: [auditLog({ loggerProvider: t.provider })] })`.
  */
 export function createTestAudit(options: TestAuditOptions = {}): TestAudit {
-  const { processors = [], ...loggerOptions } = options;
+  const { processors = [], redaction, integrity, ...loggerOptions } = options;
   const exporter = new InMemoryLogRecordExporter();
-  const provider = new LoggerProvider({ processors: [...processors, new SimpleLogRecordProcessor({ exporter })] });
+  // redaction first, the chain last before export (a processor that edits records must not follow
+  // the chain); a redactor or chain of the caller's own in `processors` replaces the default one
+  const own = (kind: Function) => processors.some((p) => p instanceof kind);
+  const all = [
+    ...auditProcessors({ redaction: own(RedactionProcessor) ? false : redaction, integrity: false }),
+    ...processors,
+    ...auditProcessors({
+      redaction: false,
+      integrity: integrity === false || own(IntegrityProcessor) ? false : { key: TEST_CHAIN_KEY, checkpointIntervalMs: 0, ...integrity },
+    }),
+  ];
+  const provider = new LoggerProvider({ processors: [...all, new SimpleLogRecordProcessor({ exporter })] });
+  bindProcessors(all, provider);
   const audit = new AuditLogger({ ...loggerOptions, loggerProvider: provider });
-  const records = () => exporter.getFinishedLogRecords().filter((r) => r.instrumentationScope.name === SCOPE_NAME);
+  const ours = () => exporter.getFinishedLogRecords().filter((r) => r.instrumentationScope.name === SCOPE_NAME);
+  const records = () => ours().filter((r) => r.eventName !== CHECKPOINT_EVENT);
   const findAll = (query: RecordQuery) => records().filter((r) => matches(r, query));
   return {
     provider,
     exporter,
     audit,
     records,
+    checkpoints: () => ours().filter((r) => r.eventName === CHECKPOINT_EVENT),
     events: () => records().map(eventOf),
     find: (query) => findAll(query)[0],
     findAll,

@@ -1,0 +1,45 @@
+import { BatchLogRecordProcessor, type LogRecordExporter, type LogRecordProcessor } from "@opentelemetry/sdk-logs";
+import type { LoggerProvider } from "@opentelemetry/api";
+import { IntegrityProcessor, type IntegrityProcessorOptions } from "./processors/integrity.js";
+import { RedactionProcessor, type RedactionOptions } from "./processors/redaction.js";
+import type { ScopeSelection } from "./processors/scope.js";
+
+export interface AuditProcessorsOptions {
+  /** Options of the RedactionProcessor, or false to leave it out (not recommended). */
+  redaction?: RedactionOptions | false;
+  /** Options of the IntegrityProcessor (key, signing key, checkpoints), or false to leave it out. */
+  integrity?: IntegrityProcessorOptions | false;
+  /** When given, an exporting processor for it is appended last. */
+  exporter?: LogRecordExporter;
+  /** Which instrumentation scopes the processors act on; default only `otel-auth-audit`, so app logs pass untouched. */
+  scopes?: ScopeSelection;
+}
+
+/**
+ * The audit processors in the order that keeps the guarantees — redaction, then the hash chain,
+ * then export — for `NodeSDK({ logRecordProcessors: [...auditProcessors(), ...yours] })` or any
+ * LoggerProvider. They act only on audit records, so an app's own logging pipeline can carry them.
+ */
+export function auditProcessors(options: AuditProcessorsOptions = {}): LogRecordProcessor[] {
+  const { redaction = {}, integrity = {}, exporter, scopes } = options;
+  const processors: LogRecordProcessor[] = [];
+  if (redaction !== false) processors.push(new RedactionProcessor({ scopes, ...redaction }));
+  if (integrity !== false) processors.push(new IntegrityProcessor({ scopes, ...integrity }));
+  if (exporter) processors.push(exportingProcessor(exporter));
+  return processors;
+}
+
+/** How an exporter is attached when none is said: batched, off the request path. */
+export function exportingProcessor(exporter: LogRecordExporter): LogRecordProcessor {
+  return new BatchLogRecordProcessor({ exporter });
+}
+
+/** Points the integrity processors at the provider they sit in, so checkpoints travel the same path. */
+export function bindProcessors(processors: LogRecordProcessor[], provider: LoggerProvider): void {
+  for (const p of processors) if (p instanceof IntegrityProcessor) p.bind(provider);
+}
+
+/** Closes every chain with a final checkpoint; call before the provider shuts down. */
+export function closeChains(processors: LogRecordProcessor[]): void {
+  for (const p of processors) if (p instanceof IntegrityProcessor) p.close();
+}
