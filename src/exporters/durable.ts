@@ -133,7 +133,7 @@ export class DurableLogRecordProcessor implements LogRecordProcessor {
   #stopping = false;
   #closed = false;
   #shutdownPromise: Promise<void> | undefined;
-  #inflight: (SpoolBatch & { orphaned?: boolean }) | undefined;
+  #inflight: SpoolBatch | undefined;
   #flushing = 0;
   /** Resolves the loop's current wait (for records, a batch to fill, or a backoff). */
   #wake: (() => void) | undefined;
@@ -313,26 +313,25 @@ export class DurableLogRecordProcessor implements LogRecordProcessor {
         this.#settle(count);
         continue;
       }
-      if ((batch as { orphaned?: boolean }).orphaned) {
-        // Its segment was dropped for room while it was under way: nothing left to retry.
-        diag.error(`otel-auth-audit: ${count} audit records lost: their spool segment was dropped for room and their export failed`);
-        this.#drop(count, "overflow");
-        this.#settle(count);
-        this.#spool.rewind();
-        continue;
-      }
       this.#failures++;
       this.#noteError(result.error);
       this.#totals.retried += count;
       this.#instrumentsNow().retried.add(count);
-      const delay = this.#retryDelay(result.error);
+      const retryAfter = retryAfterOf(result.error);
+      const delay = retryAfter !== undefined ? Math.min(retryAfter, Math.max(this.#o.retryMaxDelayMillis, 300_000)) : this.#backoff();
       if (this.#failures === 1 || this.#failures % 10 === 0) {
         diag.warn(`otel-auth-audit: audit export failed (${this.#failures}×): ${this.#lastError}; ${this.#spool.records} records stay spooled, retrying in ${Math.round(delay)} ms`);
       }
       this.#spool.rewind();
       this.#state = "backoff";
       this.#nextRetryAt = new Date(Date.now() + delay);
-      if (!this.#retryNow) await this.#sleep(delay);
+      const until = Date.now() + delay;
+      this.#retryNow = false;
+      while (!this.#stopping && Date.now() < until) {
+        await this.#sleep(until - Date.now());
+        // A flush may cut our own backoff short, never a Retry-After the collector asked for.
+        if (this.#retryNow && retryAfter === undefined) break;
+      }
       this.#retryNow = false;
     }
     this.#state = "stopped";
@@ -361,10 +360,8 @@ export class DurableLogRecordProcessor implements LogRecordProcessor {
     });
   }
 
-  /** Exponential backoff with equal jitter, capped; a Retry-After surfaced by the exporter wins. */
-  #retryDelay(error: unknown): number {
-    const retryAfter = retryAfterOf(error);
-    if (retryAfter !== undefined) return Math.min(retryAfter, Math.max(this.#o.retryMaxDelayMillis, 5 * 60_000));
+  /** Exponential backoff with equal jitter, capped. */
+  #backoff(): number {
     const base = Math.min(this.#o.retryMaxDelayMillis, this.#o.retryInitialDelayMillis * 2 ** Math.min(this.#failures - 1, 30));
     return base / 2 + (Math.random() * base) / 2;
   }
@@ -426,32 +423,32 @@ export class DurableLogRecordProcessor implements LogRecordProcessor {
     throw new SpoolFullError(this.#spool.directory, this.#o.maxBytes);
   }
 
-  /** drop-oldest: deletes old segments until `bytes` fit, then spools a record saying so. */
+  /**
+   * drop-oldest: deletes old segments (never the one being exported) until `bytes` fit, then spools
+   * a record saying how many records were lost, counting those reported by overflow records that
+   * were themselves dropped, so the overflow records that arrive always add up.
+   */
   #makeRoom(bytes: number, trigger: ReadableLogRecord): boolean {
-    let records = 0;
+    let lost = 0;
+    let carried = 0;
     let freed = 0;
     const overflowReserve = 2048;
     while (this.#spool.bytes + bytes + overflowReserve > this.#o.maxBytes) {
-      const firstSeq = this.#spool.firstSeq;
-      const dropped = this.#spool.dropOldest();
+      const dropped = this.#spool.dropOldest(this.#inflight?.seq);
       if (!dropped) break;
-      let lost = dropped.records;
-      if (this.#inflight && this.#inflight.seq === firstSeq) {
-        // Still being sent: counted when its export ends.
-        lost -= this.#inflight.records.length;
-        (this.#inflight as { orphaned?: boolean }).orphaned = true;
-      }
-      records += lost;
+      const ordinary = dropped.records - dropped.overflowRecords;
+      lost += ordinary;
+      carried += dropped.carried;
       freed += dropped.bytes;
-      this.#drop(lost, "overflow");
-      this.#settle(lost);
+      this.#drop(ordinary, "overflow");
+      this.#settle(dropped.records);
     }
-    if (records > 0 || freed > 0) {
-      diag.error(`otel-auth-audit: audit spool full (max ${this.#o.maxBytes} bytes): dropped the ${records} oldest unsent records (${freed} bytes); an audit.spool.overflow record is spooled in their place`);
-      this.#spoolOverflowRecord(records, freed, trigger);
+    if (freed > 0) {
+      diag.error(`otel-auth-audit: audit spool full (max ${this.#o.maxBytes} bytes): dropped the ${lost} oldest unsent records (${freed} bytes); an audit.spool.overflow record is spooled in their place`);
+      this.#spoolOverflowRecord(lost + carried, freed, trigger);
     }
     if (this.#spool.bytes + bytes > this.#o.maxBytes) {
-      diag.error(`otel-auth-audit: an audit record of ${bytes} bytes does not fit in the spool (max ${this.#o.maxBytes} bytes); it is dropped`);
+      diag.error(`otel-auth-audit: the audit spool has no segment left to drop for a record of ${bytes} bytes (max ${this.#o.maxBytes} bytes); the record is dropped`);
       this.#drop(1, "too_large");
       return false;
     }
@@ -482,7 +479,7 @@ export class DurableLogRecordProcessor implements LogRecordProcessor {
     };
     try {
       this.#spool.stage(record);
-      this.#spool.commit();
+      this.#spool.commit(records);
       this.#spooled(1);
     } catch (error) {
       diag.error("otel-auth-audit: could not spool the audit.spool.overflow record", error);
@@ -491,7 +488,7 @@ export class DurableLogRecordProcessor implements LogRecordProcessor {
 
   #oldestObservedMs(): number | undefined {
     const first = this.#inflight?.records[0];
-    if (first && !(this.#inflight as { orphaned?: boolean }).orphaned) return first.hrTimeObserved[0] * 1000 + first.hrTimeObserved[1] / 1e6;
+    if (first) return first.hrTimeObserved[0] * 1000 + first.hrTimeObserved[1] / 1e6;
     return this.#spool.oldestObservedMs();
   }
 

@@ -55,8 +55,12 @@ export interface SpoolBatch {
 }
 
 export interface DroppedSegment {
+  /** Unacknowledged records it held, overflow records included. */
   records: number;
   bytes: number;
+  /** How many of those were overflow records, and the drop counts they carried. */
+  overflowRecords: number;
+  carried: number;
 }
 
 interface Segment {
@@ -68,6 +72,8 @@ interface Segment {
   ackedRecords: number;
   decoder: SegmentDecoder;
   readFd?: number;
+  /** Overflow records in this segment: where, and how many lost records each reports. */
+  overflow: Array<{ offset: number; carried: number }>;
 }
 
 const HEADER = 9;
@@ -165,14 +171,17 @@ export class Spool {
     return bytes;
   }
 
-  /** Appends the staged frame, after the dictionary frames the segment lacks. Throws on I/O failure. */
-  commit(): void {
+  /**
+   * Appends the staged frame, after the dictionary frames the segment lacks. Throws on I/O failure.
+   * `carried`: the staged record is an overflow record reporting that many lost records.
+   */
+  commit(carried?: number): void {
     const length = this.#stagedLength;
     let total = length;
     for (const [id, dict] of this.#stagedDicts) if (!this.#written.has(id)) total += dict.length;
     if (this.#active.size > 0 && this.#active.size + total > this.#opts.segmentBytes) {
       this.#rotate();
-      return this.commit();
+      return this.commit(carried);
     }
     const frame = this.#scratch;
     frame.writeUInt32LE(length - HEADER, 0);
@@ -185,6 +194,7 @@ export class Spool {
         this.#write(dict, dict.length);
         this.#written.add(id);
       }
+      if (carried !== undefined) this.#active.overflow.push({ offset: this.#active.size, carried });
       this.#write(frame, length);
     } catch (error) {
       // A partial frame would end replay of this segment there: cut it off.
@@ -193,6 +203,7 @@ export class Spool {
         this.#bytes -= this.#active.size - sizeBefore;
         this.#active.size = sizeBefore;
         this.#written = new Set(); // dictionary frames may have been cut too
+        if (carried !== undefined) this.#active.overflow.pop();
       } catch {
         this.#rotate();
       }
@@ -256,13 +267,18 @@ export class Spool {
     this.#deleteAcknowledged();
   }
 
-  /** Deletes the oldest segment that is not being written to; undefined when there is none. */
-  dropOldest(): DroppedSegment | undefined {
-    const segment = this.#segments[0];
-    if (!segment || segment === this.#active) return undefined;
+  /**
+   * Deletes the oldest segment that is neither being written to nor `busySeq` (the one whose batch
+   * is being exported); undefined when there is none.
+   */
+  dropOldest(busySeq?: number): DroppedSegment | undefined {
+    const segment = this.#segments.find((s) => s !== this.#active && s.seq !== busySeq);
+    if (!segment) return undefined;
     const records = segment.records - segment.ackedRecords;
+    const from = segment.seq === this.#ackSeq ? this.#ackOffset : 0;
+    const overflow = segment.overflow.filter((o) => o.offset >= from);
     this.#records -= records;
-    const next = this.#segments[1].seq;
+    const next = this.#segments[this.#segments.indexOf(segment) + 1].seq;
     if (this.#ackSeq <= segment.seq) {
       this.#ackSeq = next;
       this.#ackOffset = 0;
@@ -273,7 +289,7 @@ export class Spool {
     }
     this.#writeCursor();
     this.#remove(segment);
-    return { records, bytes: segment.size };
+    return { records, bytes: segment.size, overflowRecords: overflow.length, carried: overflow.reduce((n, o) => n + o.carried, 0) };
   }
 
   /** The observed time (ms) of the oldest unacknowledged record, read from disk. */
@@ -319,8 +335,8 @@ export class Spool {
       closeSync(this.#cursorFd);
     }
     this.#cursorFd = -1;
-    // An empty active segment is litter: the next start opens its own.
-    if (this.#active.size === 0) this.#remove(this.#active);
+    // Nothing left to send: leave no segment behind (the next start opens its own).
+    if (this.#records === 0) for (const segment of [...this.#segments]) this.#remove(segment);
     this.#unlock();
   }
 
@@ -365,7 +381,7 @@ export class Spool {
   #openActive(seq: number): void {
     const path = join(this.directory, segmentName(seq));
     this.#writeFd = openSync(path, "ax");
-    this.#active = { seq, path, size: 0, records: 0, ackedRecords: 0, decoder: new SegmentDecoder(this.#shared) };
+    this.#active = { seq, path, size: 0, records: 0, ackedRecords: 0, decoder: new SegmentDecoder(this.#shared), overflow: [] };
     this.#segments.push(this.#active);
     this.#written = new Set();
     this.#dirty = false;
@@ -479,7 +495,7 @@ export class Spool {
   #scan(seq: number, path: string, ackOffset: number): Segment {
     const fileSize = statSync(path).size;
     const segment: Segment = {
-      seq, path, size: fileSize, records: 0, ackedRecords: 0, decoder: new SegmentDecoder(this.#shared),
+      seq, path, size: fileSize, records: 0, ackedRecords: 0, decoder: new SegmentDecoder(this.#shared), overflow: [],
     };
     let valid = 0;
     let torn = false;
@@ -505,6 +521,8 @@ export class Spool {
         if (type === FRAME_RECORD) {
           segment.records++;
           if (offset + pos < ackOffset) segment.ackedRecords++;
+          const carried = overflowCount(this.#readBuffer, pos + HEADER, pos + HEADER + length);
+          if (carried !== undefined) segment.overflow.push({ offset: offset + pos, carried });
         } else {
           segment.decoder.define(type, this.#readBuffer.toString("utf8", pos + HEADER, pos + HEADER + length));
         }
@@ -586,6 +604,17 @@ export class Spool {
       // already gone
     }
   }
+}
+
+const OVERFLOW_MARK = Buffer.from('"audit.spool.overflow"');
+
+/** For an overflow record's payload, the lost-record count it reports (found again after a restart). */
+function overflowCount(buffer: Buffer, start: number, end: number): number | undefined {
+  const at = buffer.indexOf(OVERFLOW_MARK, start);
+  if (at < 0 || at >= end) return undefined;
+  const attributes = (JSON.parse(buffer.toString("utf8", start, end)) as unknown[])[10] as Record<string, unknown>;
+  const count = attributes?.["audit.spool.dropped_records"];
+  return typeof count === "number" ? count : undefined;
 }
 
 function frameOf(type: number, payload: string): Buffer {
