@@ -63,6 +63,17 @@ export interface DroppedSegment {
   carried: number;
 }
 
+/** A dictionary frame: id, frame bytes, and its type and payload for the segment's decoder. */
+type DictEntry = [id: number, frame: Buffer, type: number, payload: string];
+
+/** A record still in memory: the frames from `start` to `end` of segment `seq` hold it. */
+interface TailEntry {
+  record: ReadableLogRecord;
+  seq: number;
+  start: number;
+  end: number;
+}
+
 interface Segment {
   seq: number;
   path: string;
@@ -77,6 +88,9 @@ interface Segment {
 }
 
 const HEADER = 9;
+/** Recent records kept in memory, so exporting them needs no read and decode from disk. */
+const TAIL_RECORDS = 4096;
+const TAIL_BYTES = 8 << 20;
 const SEGMENT_PREFIX = "segment-";
 const SEGMENT_SUFFIX = ".seg";
 const READ_CHUNK = 1 << 20;
@@ -108,14 +122,21 @@ export class Spool {
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   /** Dictionary ids by object identity; written once per segment. */
-  readonly #resourceIds = new WeakMap<Resource, [number, Buffer]>();
-  readonly #scopeIds = new WeakMap<object, [number, Buffer]>();
+  readonly #resourceIds = new WeakMap<Resource, DictEntry>();
+  readonly #scopeIds = new WeakMap<object, DictEntry>();
   #nextId = 1;
   #written = new Set<number>();
   /** The frame staged by stage(), waiting for commit(). */
   #scratch = Buffer.allocUnsafe(64 * 1024);
   #stagedLength = 0;
-  #stagedDicts: Array<[number, Buffer]> = [];
+  #stagedDicts: DictEntry[] = [];
+  #stagedRecord: ReadableLogRecord | undefined;
+  /** Records of this process not yet acknowledged, oldest first from #tailHead; contiguous on disk. */
+  #tail: TailEntry[] = [];
+  #tailHead = 0;
+  #tailBytes = 0;
+  /** False once the tail was full: it reopens when the reader has caught up with the writer. */
+  #tailOpen = true;
   #readBuffer = Buffer.allocUnsafe(READ_CHUNK);
 
   /** Records found on disk at open, and bytes of torn or corrupt frames discarded. */
@@ -161,6 +182,7 @@ export class Spool {
     const scope = this.#dict(record.instrumentationScope, this.#scopeIds, FRAME_SCOPE, encodeScope);
     this.#stagedDicts[0] = resource;
     this.#stagedDicts[1] = scope;
+    this.#stagedRecord = record;
     const payload = encodeRecord(record, resource[0], scope[0]);
     const max = HEADER + payload.length * 3;
     if (this.#scratch.length < max) this.#scratch = Buffer.allocUnsafe(max);
@@ -189,10 +211,11 @@ export class Spool {
     frame.writeUInt32LE(crc32(frame.subarray(8, length)), 4);
     const sizeBefore = this.#active.size;
     try {
-      for (const [id, dict] of this.#stagedDicts) {
+      for (const [id, dict, type, payload] of this.#stagedDicts) {
         if (this.#written.has(id)) continue;
         this.#write(dict, dict.length);
         this.#written.add(id);
+        this.#active.decoder.define(type, payload); // the reader may start after this frame (tail, rewind)
       }
       if (carried !== undefined) this.#active.overflow.push({ offset: this.#active.size, carried });
       this.#write(frame, length);
@@ -211,6 +234,7 @@ export class Spool {
     }
     this.#active.records++;
     this.#records++;
+    this.#remember(sizeBefore);
     if (this.#opts.fsync === "always") fdatasyncSync(this.#writeFd);
     else this.#dirty = true;
   }
@@ -233,6 +257,8 @@ export class Spool {
         continue;
       }
       const start = this.#readOffset;
+      const cached = this.#fromTail(segment.seq, start, max);
+      if (cached) return cached;
       const records: ReadableLogRecord[] = [];
       const end = this.#readFrames(segment, start, (type, payload) => {
         if (type === FRAME_RECORD) records.push(segment.decoder.decode(payload));
@@ -265,6 +291,7 @@ export class Spool {
     }
     this.#writeCursor();
     this.#deleteAcknowledged();
+    this.#forgetAcknowledged();
   }
 
   /**
@@ -289,7 +316,64 @@ export class Spool {
     }
     this.#writeCursor();
     this.#remove(segment);
+    this.#tail = this.#tail.slice(this.#tailHead).filter((t) => {
+      if (t.seq === segment.seq) this.#tailBytes -= t.end - t.start;
+      return t.seq !== segment.seq;
+    });
+    this.#tailHead = 0;
     return { records, bytes: segment.size, overflowRecords: overflow.length, carried: overflow.reduce((n, o) => n + o.carried, 0) };
+  }
+
+  /** Keeps the record just committed in memory, while there is room and the tail is contiguous. */
+  #remember(start: number): void {
+    const record = this.#stagedRecord;
+    this.#stagedRecord = undefined;
+    if (!record) return;
+    const empty = this.#tailHead === this.#tail.length;
+    if (!this.#tailOpen) {
+      // Reopen only where reading from disk would continue straight into the tail.
+      if (!empty || this.#readSeq !== this.#active.seq || this.#readOffset !== start) return;
+      this.#tailOpen = true;
+    }
+    if (this.#tail.length - this.#tailHead >= TAIL_RECORDS || this.#tailBytes >= TAIL_BYTES) {
+      this.#tailOpen = false;
+      return;
+    }
+    // `start` is before the dictionary frames written with this record: they belong to its entry.
+    const end = this.#active.size;
+    this.#tail.push({ record, seq: this.#active.seq, start, end });
+    this.#tailBytes += end - start;
+  }
+
+  #fromTail(seq: number, start: number, max: number): SpoolBatch | undefined {
+    let i = this.#tailHead;
+    while (i < this.#tail.length && (this.#tail[i].seq < seq || (this.#tail[i].seq === seq && this.#tail[i].start < start))) i++;
+    const first = this.#tail[i];
+    if (!first || first.seq !== seq || first.start !== start) return undefined;
+    const records: ReadableLogRecord[] = [];
+    let end = start;
+    while (i < this.#tail.length && records.length < max && this.#tail[i].seq === seq && this.#tail[i].start === end) {
+      records.push(this.#tail[i].record);
+      end = this.#tail[i].end;
+      i++;
+    }
+    this.#readOffset = end;
+    return { seq, start, end, records };
+  }
+
+  #forgetAcknowledged(): void {
+    let head = this.#tailHead;
+    while (head < this.#tail.length) {
+      const t = this.#tail[head];
+      if (t.seq > this.#ackSeq || (t.seq === this.#ackSeq && t.end > this.#ackOffset)) break;
+      this.#tailBytes -= t.end - t.start;
+      head++;
+    }
+    if (head > 1024 && head * 2 > this.#tail.length) {
+      this.#tail = this.#tail.slice(head);
+      head = 0;
+    }
+    this.#tailHead = head;
   }
 
   /** The observed time (ms) of the oldest unacknowledged record, read from disk. */
@@ -350,14 +434,15 @@ export class Spool {
   /** The dictionary id and frame of a resource or scope, by object identity. */
   #dict<T extends object>(
     object: T,
-    ids: WeakMap<T, [number, Buffer]>,
+    ids: WeakMap<T, DictEntry>,
     type: number,
     encode: (id: number, object: T) => string,
-  ): [number, Buffer] {
+  ): DictEntry {
     let entry = ids.get(object);
     if (!entry) {
       const id = this.#nextId++;
-      entry = [id, frameOf(type, encode(id, object))];
+      const payload = encode(id, object);
+      entry = [id, frameOf(type, payload), type, payload];
       // Resources with pending async attributes may still change: do not remember them.
       if (!(object as Partial<Resource>).asyncAttributesPending) ids.set(object, entry);
     }
