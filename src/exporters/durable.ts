@@ -258,7 +258,9 @@ export class DurableLogRecordProcessor implements LogRecordProcessor {
     this.#stopping = true;
     this.#wakeUp(true);
     // An export still under way is abandoned: its records stay spooled and are sent after restart.
-    await Promise.race([this.#loop, sleep(1000)]);
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([this.#loop, new Promise<void>((done) => (grace = setTimeout(done, 1000)))]);
+    clearTimeout(grace);
     this.#closed = true;
     this.#state = "stopped";
     for (const waiter of this.#flushWaiters) waiter.resolve();
@@ -545,8 +547,4 @@ function retryAfterOf(error: unknown): number | undefined {
     if (typeof value === "number" && Number.isFinite(value) && value >= 0) return value;
   }
   return undefined;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((done) => setTimeout(done, ms));
 }
