@@ -148,6 +148,26 @@ describe("spool serialisation", () => {
     expect(up.ids()).toEqual(ids);
   });
 
+  it("after a crash mid-write, a torn frame at the end of a segment is cut off and reported; the records before it replay", async () => {
+    const directory = tempDir();
+    const down = new SwitchExporter();
+    const one = pipeline({ exporter: down, directory, flushTimeoutMillis: 50 });
+    const ids = one.emit(50);
+    await one.provider.shutdown();
+    const [segment] = readdirSync(directory).filter((f) => f.endsWith(".seg"));
+    const { appendFileSync } = await import("node:fs");
+    appendFileSync(join(directory, segment), Buffer.from([200, 0, 0, 0, 1, 2, 3, 4, 1, 91, 34])); // header + 2 of 200 bytes
+    const warnings: string[] = [];
+    diag.setLogger({ error: () => undefined, warn: (m: string) => void warnings.push(m), info: () => undefined, debug: () => undefined, verbose: () => undefined }, DiagLogLevel.WARN);
+    cleanup.push(() => diag.disable());
+    const up = new SwitchExporter();
+    up.failing = false;
+    const two = pipeline({ exporter: up, directory });
+    await two.processor.forceFlush();
+    expect(up.ids()).toEqual(ids);
+    expect(warnings.some((w) => /incomplete frame/.test(w))).toBe(true);
+  });
+
   it("keeps order when part of a backlog is served from memory and the rest from disk", async () => {
     const exporter = new SwitchExporter();
     const { processor, emit } = pipeline({ exporter, segmentBytes: 256 * 1024, ...fast });
