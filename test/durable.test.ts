@@ -334,6 +334,33 @@ describe("a full spool", () => {
     expect(typeof attributeOf(overflow, "audit.id")).toBe("string");
   });
 
+  it("drop-oldest never drops the segment being exported: its records arrive, and the books still balance", async () => {
+    const memory = new InMemoryLogRecordExporter();
+    const held: Array<() => void> = [];
+    let hold = true;
+    const gate: LogRecordExporter = {
+      export: (records, done) => (hold ? held.push(() => memory.export(records, done)) : memory.export(records, done)),
+      shutdown: async () => undefined,
+      forceFlush: async () => undefined,
+    };
+    const { processor, emit } = pipeline({ exporter: gate, maxBytes: 256 * 1024, segmentBytes: 64 * 1024, batchSize: 50, exportTimeoutMillis: 60_000, ...fast });
+    const first = emit(100);
+    await new Promise((r) => setTimeout(r, 100)); // the loop sends the first batch; it hangs
+    expect(held).toHaveLength(1);
+    const rest = emit(4000);
+    expect(processor.health().totals.dropped).toBeGreaterThan(0);
+    hold = false;
+    for (const release of held) release();
+    await processor.forceFlush();
+    const ids = memory.getFinishedLogRecords().map((r) => r.attributes["audit.id"] as string);
+    const overflow = memory.getFinishedLogRecords().filter((r) => r.eventName === "audit.spool.overflow");
+    const reported = overflow.reduce((sum, r) => sum + Number(r.attributes["audit.spool.dropped_records"]), 0);
+    expect(first.every((id) => ids.includes(id))).toBe(true);
+    const delivered = [...first, ...rest].filter((id) => ids.includes(id)).length;
+    expect(delivered + reported).toBe(first.length + rest.length);
+    expect(new Set(ids).size).toBe(ids.length); // nothing sent twice
+  });
+
   it("reject: the audited call throws SpoolFullError; everything already spooled is delivered", async () => {
     const errors = captureDiag();
     const exporter = new SwitchExporter();

@@ -198,6 +198,7 @@ export class Spool {
    * `carried`: the staged record is an overflow record reporting that many lost records.
    */
   commit(carried?: number): void {
+    if (this.#writeFd < 0) this.#openActive(this.#maxSeq + 1); // an earlier rotation failed half-way
     const length = this.#stagedLength;
     let total = length;
     for (const [id, dict] of this.#stagedDicts) if (!this.#written.has(id)) total += dict.length;
@@ -306,11 +307,13 @@ export class Spool {
     const overflow = segment.overflow.filter((o) => o.offset >= from);
     this.#records -= records;
     const next = this.#segments[this.#segments.indexOf(segment) + 1].seq;
-    if (this.#ackSeq <= segment.seq) {
+    // Positions inside the dropped segment move to the next one; positions in an older (busy) one stay.
+    const inDropped = (seq: number) => this.#segments.find((s) => s.seq >= seq) === segment;
+    if (inDropped(this.#ackSeq)) {
       this.#ackSeq = next;
       this.#ackOffset = 0;
     }
-    if (this.#readSeq <= segment.seq) {
+    if (inDropped(this.#readSeq)) {
       this.#readSeq = next;
       this.#readOffset = 0;
     }
@@ -465,6 +468,7 @@ export class Spool {
 
   #openActive(seq: number): void {
     const path = join(this.directory, segmentName(seq));
+    this.#maxSeq = Math.max(this.#maxSeq, seq);
     this.#writeFd = openSync(path, "ax");
     this.#active = { seq, path, size: 0, records: 0, ackedRecords: 0, decoder: new SegmentDecoder(this.#shared), overflow: [] };
     this.#segments.push(this.#active);
