@@ -10,3 +10,30 @@ export class AuditValidationError extends TypeError {
     this.name = "AuditValidationError";
   }
 }
+
+/** Thrown by the durable processor's onEmit when the spool is full and `overflow` is `"reject"`. */
+export class SpoolFullError extends Error {
+  readonly code = "AUDIT_SPOOL_FULL";
+  constructor(
+    /** The spool's directory. */
+    readonly directory: string,
+    /** Its size limit in bytes. */
+    readonly maxBytes: number,
+  ) {
+    super(`otel-auth-audit: the audit spool in ${directory} is full (${maxBytes} bytes); the record was not accepted`);
+    this.name = "SpoolFullError";
+  }
+}
+
+/** Thrown when a spool directory is already in use by another live process (or another processor here). */
+export class SpoolLockedError extends Error {
+  readonly code = "AUDIT_SPOOL_LOCKED";
+  constructor(
+    readonly directory: string,
+    /** The process holding it. */
+    readonly pid: number,
+  ) {
+    super(`otel-auth-audit: the audit spool ${directory} is in use by process ${pid}; give each process its own directory`);
+    this.name = "SpoolLockedError";
+  }
+}

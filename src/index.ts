@@ -1,6 +1,14 @@
 export { AUDIT_ATTR, eventNameFor, fromAttributes, toAttributes } from "./attributes.js";
 export { AuditLogger, createAuditLogger, type AuditLoggerOptions } from "./emit.js";
-export { AuditValidationError } from "./errors.js";
+export { AuditValidationError, SpoolFullError, SpoolLockedError } from "./errors.js";
+export {
+  defaultSpoolDirectory,
+  DurableLogRecordProcessor,
+  type DurableHealth,
+  type DurableLogRecordProcessorOptions,
+  type FsyncPolicy,
+  type OverflowPolicy,
+} from "./exporters/durable.js";
 export {
   AUDIT_OUTCOMES,
   AUDIT_SEVERITIES,

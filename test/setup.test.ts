@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { flattenOtlp, setupAudit, verifyRecords } from "otel-auth-audit";
-import { attributesOf, startOtlpReceiver } from "./helpers/otlp-receiver.js";
+import { attributesOf, startOtlpReceiver } from "./helpers/otlp-capture.js";
 
 describe("setupAudit", () => {
   let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;

@@ -1,60 +1,165 @@
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-/** A decoded OTLP/JSON log record, as the OTLP/HTTP exporter sends it. */
-export interface OtlpJsonRecord {
+/** How the receiver answers one request. */
+export interface Reply {
+  /** Default 200. */
+  status?: number;
+  headers?: Record<string, string>;
+  /** Wait this long before answering. */
+  delayMs?: number;
+}
+
+interface OtlpKeyValue {
+  key: string;
+  value?: { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number };
+}
+
+export interface OtlpLogRecordJson {
   eventName?: string;
-  timeUnixNano?: string;
   severityNumber?: number;
-  severityText?: string;
+  attributes?: OtlpKeyValue[];
   body?: unknown;
-  attributes?: Array<{ key: string; value: Record<string, unknown> }>;
-  traceId?: string;
-  spanId?: string;
 }
 
-/** A local OTLP/HTTP logs receiver on 127.0.0.1 that keeps every JSON request it is sent. */
-export async function startOtlpReceiver() {
-  const requests: Array<{ path: string; headers: IncomingMessage["headers"]; body: any }> = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const raw = Buffer.concat(chunks).toString("utf8");
-      let body: unknown = raw;
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        // not JSON: kept raw
-      }
-      requests.push({ path: req.url ?? "", headers: req.headers, body });
-      res.writeHead(200, { "content-type": "application/json" }).end("{}");
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    /** Every log record of every request, flattened, with its scope name. */
-    records(): Array<OtlpJsonRecord & { scope?: string; resource?: Record<string, unknown> }> {
-      return requests.flatMap((r) =>
-        (r.body?.resourceLogs ?? []).flatMap((rl: any) =>
-          (rl.scopeLogs ?? []).flatMap((sl: any) =>
-            (sl.logRecords ?? []).map((lr: OtlpJsonRecord) => ({ ...lr, scope: sl.scope?.name, resource: rl.resource })),
-          ),
-        ),
-      );
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+export interface ReceivedRequest {
+  /** ms since the receiver started. */
+  at: number;
+  status: number;
+  records: number;
 }
 
-/** An OTLP/JSON attribute list as a plain object. */
-export function attributesOf(record: OtlpJsonRecord): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const { key, value } of record.attributes ?? []) {
-    out[key] = value.stringValue ?? (value.intValue !== undefined ? Number(value.intValue) : undefined) ?? value.boolValue ?? value.doubleValue ?? value;
+/**
+ * A local OTLP/HTTP logs receiver for tests (JSON encoding, as `@opentelemetry/exporter-logs-otlp-http`
+ * sends). It counts accepted records by their `audit.id` attribute and can be told to fail, to be
+ * slow, or to be down.
+ */
+export class OtlpReceiver {
+  /** `audit.id` → how many times it was accepted (more than 1 = a duplicate, fine for at-least-once). */
+  readonly ids = new Map<string, number>();
+  /** Accepted records, duplicates included. */
+  accepted = 0;
+  readonly requests: ReceivedRequest[] = [];
+  /** Records kept whole because `keep` said so. */
+  readonly kept: OtlpLogRecordJson[] = [];
+  /** Decides the answer to request number `n` (0-based). Default: 200 at once. */
+  reply: (n: number) => Reply = () => ({});
+  /** Which records to keep whole (in `kept`). */
+  keep: (record: OtlpLogRecordJson) => boolean = () => false;
+  readonly #server = createServer((req, res) => this.#handle(req, res));
+  readonly #t0 = Date.now();
+  #port = 0;
+  #count = 0;
+  #listening = false;
+
+  get port(): number {
+    return this.#port;
   }
-  return out;
+
+  get url(): string {
+    return `http://127.0.0.1:${this.#port}/v1/logs`;
+  }
+
+  get unique(): number {
+    return this.ids.size;
+  }
+
+  get duplicates(): number {
+    return this.accepted - this.ids.size;
+  }
+
+  /** Listens on 127.0.0.1: a random port the first time, the same port after down(). */
+  async up(): Promise<this> {
+    if (this.#listening) return this;
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once("error", reject);
+      this.#server.listen(this.#port, "127.0.0.1", () => {
+        this.#server.off("error", reject);
+        resolve();
+      });
+    });
+    this.#port = (this.#server.address() as AddressInfo).port;
+    this.#listening = true;
+    return this;
+  }
+
+  /** Stops listening and cuts open connections: clients see connection refused / reset. */
+  async down(): Promise<void> {
+    if (!this.#listening) return;
+    this.#listening = false;
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#server.closeAllConnections();
+    await closed;
+  }
+
+  close(): Promise<void> {
+    return this.down();
+  }
+
+  /** Resolves true once every id is accepted, false after `timeoutMs`. */
+  async waitFor(ids: Iterable<string> | number, timeoutMs: number): Promise<boolean> {
+    const wanted = typeof ids === "number" ? undefined : [...ids];
+    const done = () => (wanted ? wanted.every((id) => this.ids.has(id)) : this.ids.size >= (ids as number));
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return true;
+  }
+
+  #handle(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const n = this.#count++;
+      const { status = 200, headers = {}, delayMs = 0 } = this.reply(n);
+      const answer = () => {
+        let records = 0;
+        if (status >= 200 && status < 300) {
+          if (!String(req.headers["content-type"]).includes("json")) {
+            res.writeHead(415).end();
+            return;
+          }
+          records = this.#accept(Buffer.concat(chunks).toString("utf8"));
+        }
+        this.requests.push({ at: Date.now() - this.#t0, status, records });
+        if (res.destroyed) return;
+        res.writeHead(status, { "content-type": "application/json", ...headers }).end(status < 300 ? "{}" : "");
+      };
+      if (delayMs > 0) setTimeout(answer, delayMs);
+      else answer();
+    });
+  }
+
+  #accept(text: string): number {
+    const body = JSON.parse(text) as {
+      resourceLogs?: Array<{ scopeLogs?: Array<{ logRecords?: OtlpLogRecordJson[] }> }>;
+    };
+    let records = 0;
+    for (const rl of body.resourceLogs ?? []) {
+      for (const sl of rl.scopeLogs ?? []) {
+        for (const record of sl.logRecords ?? []) {
+          records++;
+          this.accepted++;
+          const id = record.attributes?.find((a) => a.key === "audit.id")?.value?.stringValue;
+          if (id !== undefined) this.ids.set(id, (this.ids.get(id) ?? 0) + 1);
+          if (this.keep(record)) this.kept.push(record);
+        }
+      }
+    }
+    return records;
+  }
+}
+
+export async function startReceiver(): Promise<OtlpReceiver> {
+  return new OtlpReceiver().up();
+}
+
+/** A record attribute's value from OTLP JSON. */
+export function attributeOf(record: OtlpLogRecordJson, key: string): unknown {
+  const value = record.attributes?.find((a) => a.key === key)?.value;
+  if (!value) return undefined;
+  if (value.intValue !== undefined) return Number(value.intValue);
+  return value.stringValue ?? value.boolValue ?? value.doubleValue;
 }
