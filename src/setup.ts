@@ -4,6 +4,7 @@ import { defaultResource, detectResources, envDetector, resourceFromAttributes, 
 import { LoggerProvider, type LogRecordExporter, type LogRecordProcessor } from "@opentelemetry/sdk-logs";
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import { AuditLogger, type AuditLoggerOptions } from "./emit.js";
+import { DurableLogRecordProcessor, type DurableLogRecordProcessorOptions } from "./exporters/durable.js";
 import { auditProcessors, bindProcessors, closeChains, exportingProcessor, type AuditProcessorsOptions } from "./pipeline.js";
 
 export interface SetupAuditOptions extends Omit<AuditLoggerOptions, "loggerProvider">, Pick<AuditProcessorsOptions, "redaction" | "integrity"> {
@@ -20,29 +21,41 @@ export interface SetupAuditOptions extends Omit<AuditLoggerOptions, "loggerProvi
   resource?: Resource;
   /** Register the provider as the global one (`logs.setGlobalLoggerProvider`). Default true. */
   global?: boolean;
+  /**
+   * A disk spool in front of the exporter, so no record is lost to bursts, outages or crashes
+   * (default on; options configure it). `false`: the SDK's Batch processor, which drops silently
+   * when its queue is full.
+   */
+  durable?: boolean | Omit<DurableLogRecordProcessorOptions, "exporter">;
 }
 
 export interface AuditSetup {
   provider: LoggerProvider;
   /** An AuditLogger bound to `provider`, for manual events. */
   audit: AuditLogger;
+  /** The durable processor when in use: `health()`, `forceFlush()`. */
+  durable?: DurableLogRecordProcessor;
   /** Closes the hash chain with a final checkpoint, flushes what is pending, then stops the provider. */
   shutdown(): Promise<void>;
 }
 
 /**
- * Builds a LoggerProvider for audit records: RedactionProcessor → IntegrityProcessor → export
- * (OTLP/HTTP from the standard environment unless told otherwise).
+ * Builds a LoggerProvider for audit records: RedactionProcessor → IntegrityProcessor →
+ * DurableLogRecordProcessor (disk spool) → exporter (OTLP/HTTP from the standard environment
+ * unless told otherwise).
  */
 export function setupAudit(options: SetupAuditOptions = {}): AuditSetup {
-  const { serviceName, exporter, processors, resource, global = true, redaction, integrity, ...loggerOptions } = options;
+  const { serviceName, exporter, processors, resource, global = true, redaction, integrity, durable = true, ...loggerOptions } = options;
   let res = defaultResource();
   if (serviceName) res = res.merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }));
   if (resource) res = res.merge(resource);
   res = res.merge(detectResources({ detectors: [envDetector] }));
+  const sink = processors ? undefined : (exporter ?? new OTLPLogExporter());
+  const durableProcessor =
+    sink && durable !== false ? new DurableLogRecordProcessor({ ...(durable === true ? {} : durable), exporter: sink }) : undefined;
   const all = [
     ...auditProcessors({ redaction, integrity }),
-    ...(processors ?? [exportingProcessor(exporter ?? new OTLPLogExporter())]),
+    ...(processors ?? [durableProcessor ?? exportingProcessor(sink!)]),
   ];
   const provider = new LoggerProvider({ resource: res, processors: all });
   bindProcessors(all, provider);
@@ -51,9 +64,11 @@ export function setupAudit(options: SetupAuditOptions = {}): AuditSetup {
   return {
     provider,
     audit,
+    durable: durableProcessor,
     shutdown: async () => {
       closeChains(all);
-      await provider.forceFlush();
+      // the durable processor flushes in its own shutdown; a forceFlush first would wait twice when the collector is down
+      if (!durableProcessor) await provider.forceFlush();
       await provider.shutdown();
     },
   };

@@ -12,7 +12,7 @@ import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   AuditLogger,
   DurableLogRecordProcessor,
@@ -393,6 +393,20 @@ describe("lifecycle", () => {
     const first = new DurableLogRecordProcessor({ exporter: new InMemoryLogRecordExporter(), directory });
     cleanup.push(() => first.shutdown());
     expect(() => new DurableLogRecordProcessor({ exporter: new InMemoryLogRecordExporter(), directory })).toThrow(SpoolLockedError);
+  });
+
+  it("without a configured directory, a second live processor takes the next free spool (workers in one cwd)", () => {
+    const base = tempDir();
+    vi.stubEnv("OTEL_AUTH_AUDIT_SPOOL_DIR", base);
+    try {
+      const first = new DurableLogRecordProcessor({ exporter: new InMemoryLogRecordExporter() });
+      const second = new DurableLogRecordProcessor({ exporter: new InMemoryLogRecordExporter() });
+      cleanup.push(() => rmSync(`${base}-1`, { recursive: true, force: true }), () => first.shutdown(), () => second.shutdown());
+      expect(first.health().directory).toBe(base);
+      expect(second.health().directory).toBe(`${base}-1`);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it("shutdown flushes, stops the loop, shuts the exporter down and releases the directory", async () => {

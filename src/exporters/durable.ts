@@ -9,7 +9,7 @@ import {
 import { ExportResultCode, hrTime, suppressTracing, type ExportResult } from "@opentelemetry/core";
 import type { LogRecordExporter, LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord } from "@opentelemetry/sdk-logs";
 import { resolve } from "node:path";
-import { SpoolFullError } from "../errors.js";
+import { SpoolFullError, SpoolLockedError } from "../errors.js";
 import { newEventId } from "../event.js";
 import { SCOPE_NAME, VERSION } from "../version.js";
 import { Spool, type FsyncPolicy, type SpoolBatch } from "./spool.js";
@@ -99,6 +99,21 @@ const DEFAULTS = {
   flushTimeoutMillis: 10_000,
 };
 
+/**
+ * Without a configured directory, several live processes of one app in one working directory
+ * (cluster workers, parallel test workers) each take the first spool that no live process holds:
+ * `spool`, `spool-1`, `spool-2` … A restarted process takes one over and replays what it holds.
+ */
+function openFirstFree(base: string, open: (dir: string) => Spool): Spool {
+  for (let i = 0; ; i++) {
+    try {
+      return open(i === 0 ? base : `${base}-${i}`);
+    } catch (error) {
+      if (!(error instanceof SpoolLockedError) || i >= 63) throw error;
+    }
+  }
+}
+
 /** The default spool directory: `OTEL_AUTH_AUDIT_SPOOL_DIR`, else `.otel-auth-audit/spool` under the cwd. */
 export function defaultSpoolDirectory(): string {
   return resolve(process.env.OTEL_AUTH_AUDIT_SPOOL_DIR || ".otel-auth-audit/spool");
@@ -158,12 +173,9 @@ export class DurableLogRecordProcessor implements LogRecordProcessor {
     if (!(this.#o.maxBytes > 0)) throw new RangeError("otel-auth-audit: maxBytes must be positive");
     this.#o.segmentBytes = Math.max(64 * 1024, Math.min(this.#o.segmentBytes, Math.floor(this.#o.maxBytes / 4)));
     this.#exporter = exporter;
-    this.#spool = new Spool({
-      directory: directory ? resolve(directory) : defaultSpoolDirectory(),
-      segmentBytes: this.#o.segmentBytes,
-      fsync: this.#o.fsync,
-      fsyncIntervalMillis: this.#o.fsyncIntervalMillis,
-    });
+    const open = (dir: string) =>
+      new Spool({ directory: dir, segmentBytes: this.#o.segmentBytes, fsync: this.#o.fsync, fsyncIntervalMillis: this.#o.fsyncIntervalMillis });
+    this.#spool = directory ? open(resolve(directory)) : openFirstFree(defaultSpoolDirectory(), open);
     this.#entered = this.#spool.records;
     if (this.#spool.recovered.records > 0) {
       diag.info(`otel-auth-audit: ${this.#spool.recovered.records} audit records found in ${this.#spool.directory} from an earlier run; sending them`);
