@@ -91,7 +91,26 @@ export function canonicalFromSdk(record: SdkRecordLike, omit: string): string {
 
 /** Records of one kind have the same attribute names in the same order: sort each such list once. */
 const sortCache = new Map<string, string[]>();
+let lastKeys: string[] = [];
+let lastSorted: string[] = [];
 function sortedKeys(keys: string[]): string[] {
+  // fast path: the same names as the previous record (most records of a pipeline share a shape)
+  if (keys.length === lastKeys.length) {
+    let same = true;
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] !== lastKeys[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return lastSorted;
+  }
+  lastKeys = keys;
+  lastSorted = sortedKeysSlow(keys);
+  return lastSorted;
+}
+
+function sortedKeysSlow(keys: string[]): string[] {
   const id = keys.join("\u0000");
   let sorted = sortCache.get(id);
   if (!sorted) {
