@@ -34,6 +34,8 @@ export interface AuditLoggerOptions {
 export class AuditLogger {
   #provider: LoggerProvider | undefined;
   #logger: Logger | undefined;
+  /** Further destinations of every record (the better-auth plugin's embedded store). */
+  #alsoTo: Logger[] = [];
   #mapping: SeverityMapping;
   #options: AuditLoggerOptions;
   enabled: boolean;
@@ -49,6 +51,18 @@ export class AuditLogger {
   setLoggerProvider(provider: LoggerProvider): void {
     this.#provider = provider;
     this.#logger = undefined;
+  }
+
+  /**
+   * Sends every record to this provider as well as the main one, each through its own processors;
+   * returns a function that stops it. The better-auth plugin attaches its database store this way.
+   */
+  addLoggerProvider(provider: LoggerProvider): () => void {
+    const logger = provider.getLogger(SCOPE_NAME, VERSION);
+    this.#alsoTo = [...this.#alsoTo, logger];
+    return () => {
+      this.#alsoTo = this.#alsoTo.filter((l) => l !== logger);
+    };
   }
 
   /** Resolved lazily so a global provider registered after import is still found. */
@@ -103,7 +117,7 @@ export class AuditLogger {
 
   #emitNow(event: AuditEvent, ctx: Context): AuditEvent {
     const otel = this.#mapping[event.severity] ?? this.#mapping.low;
-    this.logger.emit({
+    const record = {
       eventName: eventNameFor(event.action),
       timestamp: event.time,
       severityNumber: otel.number,
@@ -111,7 +125,16 @@ export class AuditLogger {
       body: bodyFor(event),
       attributes: toAttributes(event),
       context: ctx,
-    });
+    };
+    this.logger.emit(record);
+    // the SDK copies the record per logger, so one pipeline's redaction never touches another's
+    for (const logger of this.#alsoTo) {
+      try {
+        logger.emit(record);
+      } catch (error) {
+        diag.error("otel-auth-audit: a secondary LoggerProvider threw on emit", error);
+      }
+    }
     this.#runAfterLog(event);
     return event;
   }

@@ -8,6 +8,7 @@ export {
   validateEventInput,
   type AuditEvent,
   type AuditEventInput,
+  type AuditOrigin,
   type AuditOutcome,
   type AuditSeverity,
 } from "./event.js";
