@@ -25,7 +25,8 @@ export class DatabaseExporter implements LogRecordExporter {
   #adapter: DatabaseExporterOptions["adapter"];
   #model: string;
   #options: DatabaseExporterOptions;
-  #pending = new Set<Promise<unknown>>();
+  /** Writes run one after another, in emit order, so a record never races its own re-delivery. */
+  #tail: Promise<unknown> = Promise.resolve();
   #shutdown = false;
 
   constructor(options: DatabaseExporterOptions) {
@@ -43,20 +44,24 @@ export class DatabaseExporter implements LogRecordExporter {
       resultCallback({ code: ExportResultCode.FAILED, error: new Error("DatabaseExporter is shut down") });
       return;
     }
-    const done = this.#writeAll(logs).then(
+    // the record is read now, while the SDK still hands it over; the rows are written in turn
+    const rows = this.#rowsOf(logs);
+    this.#tail = this.#tail.then(() => this.#writeAll(rows)).then(
       () => {
         resultCallback({ code: ExportResultCode.SUCCESS });
         this.#afterWrite();
       },
       (error: unknown) => resultCallback({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
     );
-    this.#pending.add(done);
-    void done.finally(() => this.#pending.delete(done));
   }
 
   /** Resolves when every write started so far has finished (the SDK's Simple processor does not wait for them). */
   async forceFlush(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+    let tail: Promise<unknown>;
+    do {
+      tail = this.#tail;
+      await tail;
+    } while (tail !== this.#tail);
   }
 
   async shutdown(): Promise<void> {
@@ -64,11 +69,12 @@ export class DatabaseExporter implements LogRecordExporter {
     this.#shutdown = true;
   }
 
-  async #writeAll(logs: ReadableLogRecord[]): Promise<void> {
-    for (const record of logs) {
-      if (record.instrumentationScope.name !== SCOPE_NAME) continue;
-      const row = rowFromEntry(entryFromRecord(record));
-      if (!row.id) continue;
+  #rowsOf(logs: ReadableLogRecord[]): AuditLogRow[] {
+    return logs.filter((r) => r.instrumentationScope.name === SCOPE_NAME).map((r) => rowFromEntry(entryFromRecord(r))).filter((row) => row.id);
+  }
+
+  async #writeAll(rows: AuditLogRow[]): Promise<void> {
+    for (const row of rows) {
       if (row.userId && this.#options.forgottenUsers?.has(row.userId)) row.userId = null;
       await this.#write(row);
     }

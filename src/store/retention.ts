@@ -1,14 +1,15 @@
 import { diag } from "@opentelemetry/api";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-export const DEFAULT_RETENTION_INTERVAL_MS = 60 * 60 * 1000;
+/** better-auth-audit-logs' default: one sweep a day at most. */
+export const DEFAULT_RETENTION_INTERVAL_MS = 24 * 60 * 60 * 1000;
 
 export interface RetentionOptions {
   /** Default true when `retention` is given. */
   enabled?: boolean;
   /** Records older than this many days are deleted. */
   days: number;
-  /** How often a sweep may run: at most once per interval, on a timer and after writes. Default 1 hour. */
+  /** How often a sweep may run: at most once per interval, on a timer and after writes. Default 24 hours. */
   intervalMs?: number;
 }
 

@@ -22,27 +22,31 @@ export interface AuditStorage {
 /** Hands each audit record to a custom storage's `write`. */
 export class StorageExporter implements LogRecordExporter {
   #storage: AuditStorage;
-  #pending = new Set<Promise<unknown>>();
+  /** One write at a time, in emit order. */
+  #tail: Promise<unknown> = Promise.resolve();
 
   constructor(storage: AuditStorage) {
     this.#storage = storage;
   }
 
   export(logs: ReadableLogRecord[], resultCallback: (result: ExportResult) => void): void {
-    const done = (async () => {
-      for (const record of logs) {
-        if (record.instrumentationScope.name === SCOPE_NAME) await this.#storage.write(entryFromRecord(record));
-      }
-    })().then(
-      () => resultCallback({ code: ExportResultCode.SUCCESS }),
-      (error: unknown) => resultCallback({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
-    );
-    this.#pending.add(done);
-    void done.finally(() => this.#pending.delete(done));
+    const entries = logs.filter((r) => r.instrumentationScope.name === SCOPE_NAME).map(entryFromRecord);
+    this.#tail = this.#tail
+      .then(async () => {
+        for (const entry of entries) await this.#storage.write(entry);
+      })
+      .then(
+        () => resultCallback({ code: ExportResultCode.SUCCESS }),
+        (error: unknown) => resultCallback({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
+      );
   }
 
   async forceFlush(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+    let tail: Promise<unknown>;
+    do {
+      tail = this.#tail;
+      await tail;
+    } while (tail !== this.#tail);
   }
 
   async shutdown(): Promise<void> {
