@@ -8,7 +8,7 @@ import {
   ATTR_USER_AGENT_ORIGINAL,
 } from "@opentelemetry/semantic-conventions";
 import { ATTR_SESSION_ID, ATTR_USER_HASH, ATTR_USER_ID } from "@opentelemetry/semantic-conventions/incubating";
-import type { AuditEvent, AuditOutcome, AuditSeverity } from "./event.js";
+import type { AuditEvent, AuditOrigin, AuditOutcome, AuditSeverity } from "./event.js";
 
 /** Attribute names of an audit record (DESIGN.md's table). */
 export const AUDIT_ATTR = {
@@ -75,6 +75,7 @@ export function toAttributes(event: AuditEvent): Attributes {
   if (event.path) attrs[AUDIT_ATTR.urlPath] = event.path;
   if (event.statusCode !== undefined) attrs[AUDIT_ATTR.httpStatusCode] = event.statusCode;
   if (event.error) attrs[AUDIT_ATTR.errorType] = event.error;
+  if (event.origin) attrs[AUDIT_ATTR.origin] = event.origin;
   if (event.metadata) flattenMetadata(event.metadata, attrs);
   return attrs;
 }
@@ -127,6 +128,7 @@ export function fromAttributes(attributes: Attributes | Record<string, AnyValue>
     if (k.startsWith(AUDIT_ATTR.metadataPrefix)) metadata[k.slice(AUDIT_ATTR.metadataPrefix.length)] = v;
   }
   const status = a[AUDIT_ATTR.httpStatusCode];
+  const origin = str(AUDIT_ATTR.origin);
   return {
     action: str(AUDIT_ATTR.action) ?? "",
     outcome: (str(AUDIT_ATTR.outcome) ?? "success") as AuditOutcome,
@@ -143,6 +145,7 @@ export function fromAttributes(attributes: Attributes | Record<string, AnyValue>
     statusCode: typeof status === "number" ? status : undefined,
     error: str(AUDIT_ATTR.errorType),
     metadata: Object.keys(metadata).length > 0 ? metadata : undefined,
+    origin: origin === "client" || origin === "server" ? (origin as AuditOrigin) : undefined,
     time,
   };
 }

@@ -34,6 +34,8 @@ export interface AuditLoggerOptions {
 export class AuditLogger {
   #provider: LoggerProvider | undefined;
   #logger: Logger | undefined;
+  /** Further destinations of every record (the better-auth plugin's embedded store). */
+  #alsoTo: Logger[] = [];
   #mapping: SeverityMapping;
   #options: AuditLoggerOptions;
   #listeners: Array<(event: AuditEvent) => void> = [];
@@ -60,6 +62,18 @@ export class AuditLogger {
     this.#listeners.push(listener);
     return () => {
       this.#listeners = this.#listeners.filter((l) => l !== listener);
+    };
+  }
+
+  /**
+   * Sends every record to this provider as well as the main one, each through its own processors;
+   * returns a function that stops it. The better-auth plugin attaches its database store this way.
+   */
+  addLoggerProvider(provider: LoggerProvider): () => void {
+    const logger = provider.getLogger(SCOPE_NAME, VERSION);
+    this.#alsoTo = [...this.#alsoTo, logger];
+    return () => {
+      this.#alsoTo = this.#alsoTo.filter((l) => l !== logger);
     };
   }
 
@@ -115,7 +129,7 @@ export class AuditLogger {
 
   #emitNow(event: AuditEvent, ctx: Context): AuditEvent {
     const otel = this.#mapping[event.severity] ?? this.#mapping.low;
-    this.logger.emit({
+    const record = {
       eventName: eventNameFor(event.action),
       timestamp: event.time,
       severityNumber: otel.number,
@@ -123,7 +137,16 @@ export class AuditLogger {
       body: bodyFor(event),
       attributes: toAttributes(event),
       context: ctx,
-    });
+    };
+    this.logger.emit(record);
+    // the SDK copies the record per logger, so one pipeline's redaction never touches another's
+    for (const logger of this.#alsoTo) {
+      try {
+        logger.emit(record);
+      } catch (error) {
+        diag.error("otel-auth-audit: a secondary LoggerProvider threw on emit", error);
+      }
+    }
     this.#runAfterLog(event);
     for (const listener of this.#listeners) {
       try {

@@ -3,6 +3,8 @@ import { uuidv7 } from "./uuid.js";
 
 export type AuditOutcome = "success" | "failure";
 export type AuditSeverity = "low" | "medium" | "high" | "critical";
+/** Who vouches for an event: the server observed it, or a client claimed it (`POST /audit-log/insert`). */
+export type AuditOrigin = "server" | "client";
 
 export const AUDIT_OUTCOMES: readonly AuditOutcome[] = ["success", "failure"];
 export const AUDIT_SEVERITIES: readonly AuditSeverity[] = ["low", "medium", "high", "critical"];
@@ -28,6 +30,8 @@ export interface AuditEvent {
   /** The auth library's error code on failure, e.g. `INVALID_EMAIL_OR_PASSWORD`. */
   error?: string;
   metadata?: Record<string, unknown>;
+  /** `client` for events a signed-in user reported about themselves; absent means `server`. */
+  origin?: AuditOrigin;
   time: Date;
   /** Unique and sortable (UUIDv7): lets stores de-duplicate after at-least-once delivery. */
   id: string;
@@ -78,6 +82,9 @@ export function validateEventInput(input: unknown): asserts input is AuditEventI
   }
   if (e.metadata !== undefined && (e.metadata === null || typeof e.metadata !== "object" || Array.isArray(e.metadata))) {
     throw new AuditValidationError("audit event `metadata` must be a plain object", "metadata");
+  }
+  if (e.origin !== undefined && e.origin !== "server" && e.origin !== "client") {
+    throw new AuditValidationError("audit event `origin` must be server or client", "origin");
   }
   if (e.time !== undefined && !(e.time instanceof Date && !Number.isNaN(e.time.getTime()))) {
     throw new AuditValidationError("audit event `time` must be a valid Date", "time");

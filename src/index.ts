@@ -16,6 +16,7 @@ export {
   validateEventInput,
   type AuditEvent,
   type AuditEventInput,
+  type AuditOrigin,
   type AuditOutcome,
   type AuditSeverity,
 } from "./event.js";
@@ -52,3 +53,10 @@ export { canonicalFromOtlp, canonicalFromSdk, jcs, type OtlpAnyValue, type OtlpK
 export { MerkleTree } from "./chain/merkle.js";
 export * from "./verify/index.js";
 export { auditProcessors, bindProcessors, closeChains, type AuditProcessorsOptions } from "./pipeline.js";
+export { DatabaseExporter, type DatabaseExporterOptions } from "./store/database-exporter.js";
+export { DatabaseReader, DEFAULT_LIST_LIMIT, type AuditPage, type AuditQuery, type AuditReader } from "./store/reader.js";
+export { entryFromEvent, entryFromRecord, type AuditLogEntry, type AuditStatus } from "./store/entry.js";
+export { AUDIT_LOG_MODEL, type AuditLogRow, type StoreAdapter, type StoreWhere } from "./store/adapter.js";
+export { RetentionSweeper, DEFAULT_RETENTION_INTERVAL_MS, type RetentionOptions, type RetentionSweeperOptions } from "./store/retention.js";
+export { StorageExporter, storageReader, type AuditStorage } from "./store/storage.js";
+export { createStorePipeline, type StorePipeline, type StorePipelineOptions } from "./store/pipeline.js";

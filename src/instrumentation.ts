@@ -1,9 +1,13 @@
 import type { LoggerProvider } from "@opentelemetry/api";
 import { InstrumentationBase, type InstrumentationConfig } from "@opentelemetry/instrumentation";
-import { auditLog, type AuditLogOptions } from "./better-auth/index.js";
+import type { AuditLogOptions } from "./better-auth/index.js";
 import { readEnvConfig } from "./config.js";
 import { AuditLogger, type AuditLoggerOptions } from "./emit.js";
 import { SCOPE_NAME, VERSION } from "./version.js";
+
+// better-auth is an optional peer: the package root must load in an Auth.js app without it, so its
+// adapter (which imports better-auth) is loaded here only if it can be
+const betterAuthAdapter = await import("./better-auth/index.js").catch(() => undefined);
 
 export interface AuthAuditInstrumentationConfig
   extends InstrumentationConfig,
@@ -62,7 +66,8 @@ export class AuthAuditInstrumentation extends InstrumentationBase<AuthAuditInstr
 
   /** The better-auth plugin, emitting through this instrumentation: `betterAuth({ plugins: [audit.betterAuth()] })`. */
   betterAuth(options: Omit<AuditLogOptions, "logger" | "loggerProvider"> = {}) {
+    if (!betterAuthAdapter) throw new Error("AuthAuditInstrumentation.betterAuth() needs the `better-auth` package (>= 1.7); install it");
     const defaults = this.getConfig().betterAuth ?? {};
-    return auditLog({ ...defaults, ...options, capture: { ...defaults.capture, ...options.capture }, logger: this.audit });
+    return betterAuthAdapter.auditLog({ ...defaults, ...options, capture: { ...defaults.capture, ...options.capture }, logger: this.audit });
   }
 }

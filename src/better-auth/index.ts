@@ -1,23 +1,38 @@
 import { context as otelContext } from "@opentelemetry/api";
-import type { BetterAuthPlugin } from "better-auth";
+import { getCurrentAdapter, type BetterAuthOptions, type BetterAuthPlugin } from "better-auth";
+import { createAuthMiddleware, getIP } from "better-auth/api";
 import { AuditLogger } from "../emit.js";
 import type { AuditEventInput } from "../event.js";
+import { AUDIT_LOG_MODEL, type StoreAdapter } from "../store/adapter.js";
+import type { AuditPage, AuditQuery } from "../store/reader.js";
 import { VERSION } from "../version.js";
-import { betterAuthApi } from "./api.js";
+import { isAdminSession, type AuditSession } from "./access.js";
 import { actionFor, concretePath, isReadPath, pathMatches, SESSION_ENDING_PATHS } from "./actions.js";
+import { AUDIT_LOG_ERROR_CODES } from "./error-codes.js";
 import { outcomeOf } from "./outcome.js";
 import { withoutSecrets } from "./request-body.js";
 import { userHashOf } from "./user-hash.js";
-import { pluginLoggers } from "./plugin-loggers.js";
 import { BruteForceDetector } from "../detect/brute-force.js";
+import { auditLogEndpoints, DEFAULT_MAX_METADATA_BYTES, type AuditLogRuntime } from "./routes.js";
+import { auditLogSchemaWith } from "./schema.js";
+import { checkRetention, createPluginStore, usesDatabase, type PluginStore } from "./store.js";
 import type { AuditLogOptions, CaptureOptions, PathConfig } from "./types.js";
 
 export { auditHandler } from "./rate-limit.js";
-export type { AuditLogOptions, CaptureOptions, PathConfig, PathOption } from "./types.js";
+export type { AuditLogOptions, CaptureOptions, PathConfig, PathOption, PiiRedactionOptions, RateLimitRule } from "./types.js";
+export type { AuditSession } from "./access.js";
+export { isAdminSession } from "./access.js";
+export { AUDIT_LOG_ERROR_CODES, type AuditLogErrorCode } from "./error-codes.js";
+export { auditLogSchema, type AuditLogSchemaOptions } from "./schema.js";
+export { deleteExpiredAuditLogs } from "./store.js";
 
 type HookContext = { path?: string; context?: object } | null;
 
 const DEFAULT_CAPTURE: CaptureOptions = { ipAddress: true, userAgent: true, requestBody: false };
+/** better-auth-audit-logs' limit: 60 requests a minute per endpoint. */
+const DEFAULT_RATE_LIMIT = { window: 60, max: 60 };
+/** How many deleted users' ids are remembered, so their late records are stored without the id. */
+const FORGOTTEN_USERS_KEPT = 1000;
 
 interface SessionLike {
   session?: { id?: string; userId?: string; impersonatedBy?: string | null } | null;
@@ -29,12 +44,26 @@ interface SessionLike {
  */
 type Subject = { sessionId?: string; userId?: string };
 
+/** What the plugin object offers the server beside better-auth's fields: `auditLog().audit`. */
+export interface AuditLogHandle {
+  /** The AuditLogger the plugin emits with: `record()` manual events that reach OTLP and the store. */
+  logger: AuditLogger;
+  /** Resolves when every record emitted so far (background ones too) is in the store. */
+  flush(): Promise<void>;
+  /** Reads the store (after better-auth has initialised: `await auth.$context`). */
+  list(query: AuditQuery): Promise<AuditPage>;
+  get(id: string): ReturnType<NonNullable<PluginStore["reader"]>["get"]>;
+  /** Runs the retention sweep now; resolves to the rows deleted. */
+  sweep(): Promise<number>;
+}
+
 /**
- * The better-auth server plugin: every auth endpoint but reads becomes one OTel log record.
- * `betterAuth({ plugins: [auditLog()] })`.
+ * The better-auth server plugin: every auth endpoint but reads becomes one OTel log record, sent
+ * to the LoggerProvider (OTLP) and, by default, stored in the app's own database for the
+ * `/audit-log/*` endpoints. `betterAuth({ plugins: [auditLog()] })`.
  */
 export function auditLog(options: AuditLogOptions = {}) {
-  const { createAuthMiddleware, getIP } = betterAuthApi();
+  checkRetention(options);
   const capture = { ...DEFAULT_CAPTURE, ...options.capture };
   const paths = (options.paths ?? []).map((p) => (typeof p === "string" ? { path: p, config: {} as PathConfig } : { path: p.path, config: p.config ?? {} }));
   const logger =
@@ -59,13 +88,74 @@ export function auditLog(options: AuditLogOptions = {}) {
     return paths.find((p) => pathMatches(p.path, template, path))?.config;
   };
 
+  const database = usesDatabase(options);
+  let store: PluginStore | undefined;
+  // background emits (nonBlocking) not yet handed to the pipeline: reads wait for them too
+  const inFlight = new Set<Promise<unknown>>();
+  const forgotten = new Set<string>();
+  const forget = (userId: string) => {
+    forgotten.add(userId);
+    if (forgotten.size > FORGOTTEN_USERS_KEPT) forgotten.delete(forgotten.values().next().value as string);
+  };
+  const flush = async () => {
+    while (inFlight.size > 0) await Promise.all([...inFlight]);
+    await store?.pipeline.flush();
+  };
+  const adminRule = (custom: AuditLogOptions["canReadAll"]) => async (session: AuditSession, authOptions: BetterAuthOptions) =>
+    custom ? !!(await custom(session)) : isAdminSession(session, authOptions);
+
+  const runtime: AuditLogRuntime = {
+    logger,
+    reader: () => store?.reader,
+    flush,
+    canReadAll: adminRule(options.canReadAll),
+    canInsertPrivileged: adminRule(options.canInsertPrivileged ?? options.canReadAll),
+    exposeUserAgent: options.exposeUserAgent ?? false,
+    insert: options.insert === false ? false : { maxMetadataBytes: options.insert?.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES },
+    capture: { ipAddress: capture.ipAddress, userAgent: capture.userAgent },
+  };
+
+  const readerOf = () => {
+    if (!store?.reader) throw new Error("auditLog: no readable store yet (await auth.$context first, and keep store or storage.read)");
+    return store.reader;
+  };
+  const audit: AuditLogHandle = {
+    logger,
+    flush,
+    list: async (query) => {
+      await flush();
+      return readerOf().list(query);
+    },
+    get: async (id) => {
+      await flush();
+      return readerOf().get(id);
+    },
+    sweep: async () => (store?.sweeper ? store.sweeper.sweep() : 0),
+  };
+
   const plugin = {
     id: "audit-log",
     version: VERSION,
-    init() {
+    init(ctx) {
+      store?.close();
+      store = database || options.storage ? createPluginStore(options, logger, ctx.adapter as unknown as StoreAdapter, forgotten) : undefined;
       return {
         options: {
           databaseHooks: {
+            user: {
+              delete: {
+                // a deleted user's records stay, without the id (as the FK's ON DELETE SET NULL does,
+                // also on adapters and databases that do not enforce it)
+                async after(user: { id?: string }, hookCtx: HookContext) {
+                  if (!user.id) return;
+                  forget(user.id);
+                  if (!database) return;
+                  const base = ((hookCtx?.context as { adapter?: unknown } | undefined)?.adapter ?? ctx.adapter) as Parameters<typeof getCurrentAdapter>[0];
+                  const adapter = (await getCurrentAdapter(base)) as unknown as StoreAdapter;
+                  await adapter.updateMany({ model: AUDIT_LOG_MODEL, where: [{ field: "userId", value: user.id }], update: { userId: null } });
+                },
+              },
+            },
             session: {
               delete: {
                 async before(session: { id?: string; userId?: string }, ctx: HookContext) {
@@ -137,7 +227,10 @@ export function auditLog(options: AuditLogOptions = {}) {
             const event = logger.complete(input);
             if (options.nonBlocking) {
               const active = otelContext.active();
-              ctx.context.runInBackground(new Promise<void>((resolve) => setImmediate(() => resolve(void logger.emit(event, active)))));
+              const done = new Promise<void>((resolve) => setImmediate(() => resolve(logger.emit(event, active).then(noop, noop))));
+              inFlight.add(done);
+              void done.finally(() => inFlight.delete(done));
+              ctx.context.runInBackground(done);
             } else {
               await logger.emit(event);
             }
@@ -145,8 +238,16 @@ export function auditLog(options: AuditLogOptions = {}) {
         },
       ],
     },
+    endpoints: auditLogEndpoints(runtime),
+    schema: database ? auditLogSchemaWith(options.schema) : undefined,
+    rateLimit: [
+      { pathMatcher: (path: string) => path === "/audit-log/insert", ...(options.rateLimit?.insert ?? DEFAULT_RATE_LIMIT) },
+      { pathMatcher: (path: string) => path.startsWith("/audit-log/") && path !== "/audit-log/insert", ...(options.rateLimit?.read ?? DEFAULT_RATE_LIMIT) },
+    ],
+    $ERROR_CODES: AUDIT_LOG_ERROR_CODES,
     options,
   } satisfies BetterAuthPlugin;
-  pluginLoggers.set(plugin, logger);
-  return plugin;
+  return Object.assign(plugin, { audit });
 }
+
+const noop = () => {};

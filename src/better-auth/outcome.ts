@@ -1,4 +1,4 @@
-import { betterAuthApi } from "./api.js";
+import { isAPIError } from "better-auth/api";
 import type { AuditOutcome } from "../event.js";
 
 export interface EndpointOutcome {
@@ -14,7 +14,7 @@ export interface EndpointOutcome {
  * failed OAuth callback answers).
  */
 export function outcomeOf(returned: unknown): EndpointOutcome {
-  if (!betterAuthApi().isAPIError(returned)) return { outcome: "success", statusCode: 200 };
+  if (!isAPIError(returned)) return { outcome: "success", statusCode: 200 };
   const apiError = returned as { statusCode: number; status: string | number; body?: unknown; headers?: unknown };
   const statusCode = apiError.statusCode;
   if (statusCode >= 400) {

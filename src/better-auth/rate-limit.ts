@@ -1,11 +1,11 @@
-import { pluginLoggers } from "./plugin-loggers.js";
-import { betterAuthApi } from "./api.js";
+import { getIP } from "better-auth/api";
+import type { AuditLogger } from "../emit.js";
 import { actionFor } from "./actions.js";
 import { userHashOf } from "./user-hash.js";
 
 interface AuthLike {
   handler: (request: Request) => Promise<Response>;
-  options: { basePath?: string; secret?: string; plugins?: Array<{ id: string }> } & Record<string, unknown>;
+  options: { basePath?: string; secret?: string; plugins?: Array<{ id: string; audit?: { logger: AuditLogger } }> } & Record<string, unknown>;
 }
 
 /** Paths whose throttled requests say which account was tried: their body is kept until the answer is known. */
@@ -19,7 +19,7 @@ const ATTEMPT_PATH = /\/(sign-in|sign-up|two-factor|email-otp|phone-number|forge
  */
 export function auditHandler(auth: AuthLike): (request: Request) => Promise<Response> {
   const plugin = auth.options.plugins?.find((p) => p.id === "audit-log");
-  const logger = plugin && pluginLoggers.get(plugin);
+  const logger = plugin?.audit?.logger;
   if (!logger) throw new Error("auditHandler: add auditLog() to the plugins of this betterAuth instance first");
   const basePath = auth.options.basePath ?? "/api/auth";
   return async (request) => {
@@ -28,7 +28,7 @@ export function auditHandler(auth: AuthLike): (request: Request) => Promise<Resp
     const response = await auth.handler(request);
     if (response.status !== 429 || !logger.enabled) return response;
     const body = copy ? await copy.json().catch(() => ({})) : {};
-    const ip = betterAuthApi().getIP(request, auth.options as never) ?? undefined;
+    const ip = getIP(request, auth.options as never) ?? undefined;
     void logger.emit(
       logger.complete({
         action: actionFor(path),

@@ -1,7 +1,14 @@
 import type { LoggerProvider } from "@opentelemetry/api";
+import type { LogRecordProcessor } from "@opentelemetry/sdk-logs";
 import type { AuditLogger, AuditLoggerOptions } from "../emit.js";
 import type { BruteForceOptions } from "../detect/brute-force.js";
 import type { AuditSeverity } from "../event.js";
+import type { RetentionOptions } from "../store/retention.js";
+import type { AuditStorage } from "../store/storage.js";
+import type { AuditSession } from "./access.js";
+import type { AuditLogSchemaOptions } from "./schema.js";
+
+type MaybePromise<T> = T | Promise<T>;
 
 export interface CaptureOptions {
   /** `client.address`, honouring better-auth's `advanced.ipAddress` settings. Default true. */
@@ -20,6 +27,21 @@ export interface PathConfig {
 /** `"/sign-in/email"`, a prefix `"/two-factor/*"`, or either with its own config. */
 export type PathOption = string | { path: string; config?: PathConfig };
 
+/** better-auth-audit-logs' `piiRedaction`, mapped onto the RedactionProcessor. */
+export interface PiiRedactionOptions {
+  enabled?: boolean;
+  /** `mask` (***), `hash` (HMAC-SHA256) or `remove` (drop the key). */
+  strategy?: "mask" | "hash" | "remove";
+  /** Keys to redact, added to the defaults (password, token, secret, apiKey, otp, …). */
+  fields?: string[];
+}
+
+export interface RateLimitRule {
+  /** Seconds. */
+  window: number;
+  max: number;
+}
+
 export interface AuditLogOptions
   extends Pick<AuditLoggerOptions, "beforeLog" | "afterLog" | "severityMapping" | "severity"> {
   /** `false` keeps the plugin installed but records nothing. Default true. */
@@ -35,4 +57,34 @@ export interface AuditLogOptions
   bruteForce?: boolean | BruteForceOptions;
   /** Emit after the response is on its way (better-auth's background task runner), never delaying it. */
   nonBlocking?: boolean;
+
+  /**
+   * Keep records in the app's own database (table `auditLog`) so `/audit-log/list` works with no
+   * collector at all. Default true, unless `storage` is given.
+   */
+  store?: boolean;
+  /** A custom store instead of (or with `store: true`, besides) the database: better-auth-audit-logs' shape. */
+  storage?: AuditStorage;
+  /**
+   * Processors run on the store's copy of each record before it is written, e.g. a
+   * RedactionProcessor. The OTLP pipeline (`loggerProvider`) has its own processors.
+   */
+  storeProcessors?: LogRecordProcessor[];
+  /** Delete stored records older than `days`; on an unref'd timer and after writes, at most once per `intervalMs` (default 24 h). */
+  retention?: RetentionOptions;
+  /** Table and column names: `{ auditLog: { modelName: "audit_logs", fields: { userId: "user_id" } } }`. */
+  schema?: AuditLogSchemaOptions;
+
+  /** Return `userAgent` from the read endpoints. Default false: it is stored, not shown. */
+  exposeUserAgent?: boolean;
+  /** Who may read other users' records. Default: an admin as the admin plugin defines it (`adminRoles`, `adminUserIds`). */
+  canReadAll?: (session: AuditSession) => MaybePromise<boolean>;
+  /** Who may insert admin:* actions or high/critical severities. Default: the same admin rule. */
+  canInsertPrivileged?: (session: AuditSession) => MaybePromise<boolean>;
+  /** `POST /audit-log/insert`: off with `false`; `maxMetadataBytes` caps the serialized metadata (default 8 KiB). */
+  insert?: false | { maxMetadataBytes?: number };
+  /** Rate limits of the endpoints (when better-auth's rate limiter is on). Default 60 per 60 s each. */
+  rateLimit?: { read?: RateLimitRule; insert?: RateLimitRule };
+  /** Accepted and passed to the RedactionProcessor of the store and OTLP pipelines. */
+  piiRedaction?: PiiRedactionOptions;
 }

@@ -1,0 +1,91 @@
+import type { ReadableLogRecord } from "@opentelemetry/sdk-logs";
+import { fromAttributes } from "../attributes.js";
+import type { AuditEvent, AuditOrigin, AuditOutcome, AuditSeverity } from "../event.js";
+
+/** better-auth-audit-logs' word for an outcome, kept in the `status` column so its tables stay readable. */
+export type AuditStatus = "success" | "failed";
+
+/**
+ * One stored audit record, as readers return it and custom storages receive it. Absent values
+ * are null (a stable shape for clients).
+ */
+export interface AuditLogEntry {
+  /** The record's `audit.id` (UUIDv7): a re-delivered record has the same id. */
+  id: string;
+  action: string;
+  outcome: AuditOutcome;
+  /** better-auth-audit-logs' name for `outcome` ("failed" for a failure), for code written against it. */
+  status: AuditStatus;
+  severity: AuditSeverity;
+  userId: string | null;
+  sessionId: string | null;
+  actorId: string | null;
+  ipAddress: string | null;
+  /** Stored, but the endpoints leave it out unless `exposeUserAgent` is set. */
+  userAgent?: string | null;
+  error: string | null;
+  origin: AuditOrigin;
+  eventName: string | null;
+  method: string | null;
+  path: string | null;
+  statusCode: number | null;
+  metadata: Record<string, unknown> | null;
+  createdAt: Date;
+}
+
+export const statusOf = (outcome: AuditOutcome): AuditStatus => (outcome === "failure" ? "failed" : "success");
+/** Reads both words: ours ("failure") and the peer's ("failed"). */
+export const outcomeOf = (status: string): AuditOutcome => (status === "failed" || status === "failure" ? "failure" : "success");
+
+/** An exported log record as a stored entry; what the store keeps is what the processors left. */
+export function entryFromRecord(record: ReadableLogRecord): AuditLogEntry {
+  const [seconds, nanos] = record.hrTime;
+  const event = fromAttributes(record.attributes, new Date(seconds * 1000 + Math.floor(nanos / 1e6)));
+  return entryFromEvent(event, record.eventName ?? null);
+}
+
+export function entryFromEvent(event: AuditEvent, eventName: string | null = null): AuditLogEntry {
+  return {
+    id: event.id,
+    action: event.action,
+    outcome: event.outcome,
+    status: statusOf(event.outcome),
+    severity: event.severity,
+    userId: event.userId ?? null,
+    sessionId: event.sessionId ?? null,
+    actorId: event.actorId ?? null,
+    ipAddress: event.ipAddress ?? null,
+    userAgent: event.userAgent ?? null,
+    error: event.error ?? null,
+    origin: event.origin ?? "server",
+    eventName,
+    method: event.method ?? null,
+    path: event.path ?? null,
+    statusCode: event.statusCode ?? null,
+    metadata: event.metadata ? unflatten(event.metadata) : null,
+    createdAt: event.time,
+  };
+}
+
+/** `{ "requestBody.rememberMe": true }` (flattened attributes) → `{ requestBody: { rememberMe: true } }`. */
+export function unflatten(flat: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(flat)) {
+    const parts = key.split(".");
+    let node = out;
+    for (const part of parts.slice(0, -1)) {
+      const next = node[part];
+      if (next === null || typeof next !== "object" || Array.isArray(next)) node[part] = {};
+      node = node[part] as Record<string, unknown>;
+    }
+    node[parts[parts.length - 1]] = value;
+  }
+  return out;
+}
+
+/** The entry without its user agent, unless asked: endpoints return this. */
+export function publicEntry(entry: AuditLogEntry, exposeUserAgent: boolean): AuditLogEntry {
+  if (exposeUserAgent) return entry;
+  const { userAgent: _hidden, ...rest } = entry;
+  return rest;
+}
