@@ -15,6 +15,11 @@ type MaybePromise<T> = T | Promise<T>;
 export interface AuditLoggerOptions {
   /** Where records go; the global provider (`logs.getLoggerProvider()`) when absent, as OTel instrumentations do. */
   loggerProvider?: LoggerProvider;
+  /**
+   * Used instead of the global provider when none is registered (no OTel SDK in the app) at the
+   * first emit; the better-auth plugin ships to OTLP this way when `OTEL_EXPORTER_OTLP_*` is set.
+   */
+  whenNoGlobalProvider?: () => LoggerProvider | undefined;
   /** `false` turns every call into a no-op. Default true. */
   enabled?: boolean;
   /** Severity per action (`{ "sign-in:email": "high" }`) or a function; inference applies where it gives nothing. */
@@ -79,7 +84,7 @@ export class AuditLogger {
 
   /** Resolved lazily so a global provider registered after import is still found. */
   get logger(): Logger {
-    this.#logger ??= (this.#provider ?? logs.getLoggerProvider()).getLogger(SCOPE_NAME, VERSION);
+    this.#logger ??= (this.#provider ?? globalOr(this.#options.whenNoGlobalProvider)).getLogger(SCOPE_NAME, VERSION);
     return this.#logger;
   }
 
@@ -174,6 +179,14 @@ export class AuditLogger {
     const chosen = typeof severity === "function" ? severity(event) : severity?.[event.action];
     return chosen ?? inferSeverity(event.action, event.outcome);
   }
+}
+
+/** The global provider; the fallback when no SDK has registered one (the API's proxy delegates to nothing). */
+function globalOr(fallback: (() => LoggerProvider | undefined) | undefined): LoggerProvider {
+  const global = logs.getLoggerProvider();
+  if (!fallback) return global;
+  const registered = (global as { _delegate?: unknown })._delegate !== undefined;
+  return registered ? global : (fallback() ?? global);
 }
 
 /** A one-line human summary; the structured data lives in the attributes. */

@@ -364,8 +364,21 @@ describe("hooks and modes", () => {
     expect(app.t.find({ action: "sign-up:email" })?.attributes["client.address"]).toBe("203.0.113.7");
   });
 
-  it("piiRedaction is accepted and kept on the plugin's options (mapped onto the RedactionProcessor)", () => {
-    const plugin = auditLog({ piiRedaction: { enabled: true, strategy: "hash", fields: ["ssn"] } });
-    expect(plugin.options.piiRedaction).toEqual({ enabled: true, strategy: "hash", fields: ["ssn"] });
+  it("the store's copy is redacted by default: nested credentials never reach the database", async () => {
+    const app = await setup("sqlite", { capture: { requestBody: true } });
+    const { cookie } = await app.signUp("nested@example.com");
+    await app.post("/update-user", { name: "N", profile: { token: "tok-canary-123", settings: { apiKey: "key-canary-456" } } }, cookie);
+    const rows = app.database!.prepare("SELECT * FROM auditLog").all();
+    expect(JSON.stringify(rows)).not.toMatch(/tok-canary-123|key-canary-456|correct-horse-battery-1/);
+  });
+
+  it("piiRedaction maps onto the RedactionProcessor of the store: hashed emails and the named fields", async () => {
+    const app = await setup("sqlite", { capture: { requestBody: true }, piiRedaction: { enabled: true, strategy: "hash", fields: ["ipAddress"] } });
+    await app.post("/sign-in/email", { email: "pii@example.com", password: "wrong-password-1" });
+    const [row] = app.database!.prepare("SELECT * FROM auditLog").all() as Array<{ ipAddress: string; metadata: string }>;
+    expect(row.ipAddress).toMatch(/^hmac-sha256:|^sha256:/);
+    expect(row.metadata).not.toContain("pii@example.com");
+    // the OTLP copy goes through its own provider's processors, untouched by the store's
+    expect(app.t.find({ action: "sign-in:email" })?.attributes["client.address"]).toBe("203.0.113.7");
   });
 });

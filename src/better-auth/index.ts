@@ -13,6 +13,8 @@ import { outcomeOf } from "./outcome.js";
 import { withoutSecrets } from "./request-body.js";
 import { userHashOf } from "./user-hash.js";
 import { BruteForceDetector } from "../detect/brute-force.js";
+import { otlpFromEnvironment } from "./otlp-fallback.js";
+import { piiRedactionToOptions } from "../processors/redaction.js";
 import { auditLogEndpoints, DEFAULT_MAX_METADATA_BYTES, type AuditLogRuntime } from "./routes.js";
 import { auditLogSchemaWith } from "./schema.js";
 import { checkRetention, createPluginStore, usesDatabase, type PluginStore } from "./store.js";
@@ -70,6 +72,7 @@ export function auditLog(options: AuditLogOptions = {}) {
     options.logger ??
     new AuditLogger({
       loggerProvider: options.loggerProvider,
+      whenNoGlobalProvider: () => otlpFromEnvironment(piiRedactionToOptions(options.piiRedaction)),
       enabled: options.enabled,
       severity: options.severity,
       severityMapping: options.severityMapping,

@@ -6,6 +6,7 @@ import { createStorePipeline, type StorePipeline } from "../store/pipeline.js";
 import { DatabaseReader, type AuditReader } from "../store/reader.js";
 import { RetentionSweeper } from "../store/retention.js";
 import { StorageExporter, storageReader, type AuditStorage } from "../store/storage.js";
+import { piiRedactionToOptions, RedactionProcessor } from "../processors/redaction.js";
 import type { AuditLogOptions } from "./types.js";
 
 /** The plugin's store, built in `init` once better-auth's adapter exists. */
@@ -48,7 +49,9 @@ export function createPluginStore(
     exporters.push(new DatabaseExporter({ adapter, forgottenUsers, afterWrite: sweeper ? () => void sweeper.maybeSweep() : undefined }));
   }
   if (storage) exporters.push(new StorageExporter(storage));
-  const pipeline = createStorePipeline({ exporters, processors: options.storeProcessors });
+  // secrets never reach the database either: the store's copy is redacted like the exported one
+  const processors = options.storeProcessors ?? [new RedactionProcessor(piiRedactionToOptions(options.piiRedaction))];
+  const pipeline = createStorePipeline({ exporters, processors });
   const detach = logger.addLoggerProvider(pipeline.provider);
   sweeper?.start();
 

@@ -66,8 +66,8 @@ export interface AuditLogOptions
   /** A custom store instead of (or with `store: true`, besides) the database: better-auth-audit-logs' shape. */
   storage?: AuditStorage;
   /**
-   * Processors run on the store's copy of each record before it is written, e.g. a
-   * RedactionProcessor. The OTLP pipeline (`loggerProvider`) has its own processors.
+   * Processors run on the store's copy of each record before it is written. Default: a
+   * RedactionProcessor (with `piiRedaction` applied). The OTLP pipeline (`loggerProvider`) has its own.
    */
   storeProcessors?: LogRecordProcessor[];
   /** Delete stored records older than `days`; on an unref'd timer and after writes, at most once per `intervalMs` (default 24 h). */
@@ -85,6 +85,10 @@ export interface AuditLogOptions
   insert?: false | { maxMetadataBytes?: number };
   /** Rate limits of the endpoints (when better-auth's rate limiter is on). Default 60 per 60 s each. */
   rateLimit?: { read?: RateLimitRule; insert?: RateLimitRule };
-  /** Accepted and passed to the RedactionProcessor of the store and OTLP pipelines. */
+  /**
+   * better-auth-audit-logs' option, mapped onto the RedactionProcessor of the plugin's own pipelines
+   * (the store, and the OTLP one it builds when no SDK is registered). With your own `loggerProvider`,
+   * give its RedactionProcessor `piiRedactionToOptions(…)`.
+   */
   piiRedaction?: PiiRedactionOptions;
 }
