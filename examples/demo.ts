@@ -8,7 +8,7 @@ import { BatchLogRecordProcessor, InMemoryLogRecordExporter, SimpleLogRecordProc
 import { betterAuth } from "better-auth";
 import { getMigrations } from "better-auth/db/migration";
 import { DatabaseSync } from "node:sqlite";
-import { setupAudit } from "otel-auth-audit";
+import { setupAudit, verifyRecords } from "otel-auth-audit";
 import { auditLog } from "otel-auth-audit/better-auth";
 
 const BASE = "http://localhost:3000";
@@ -16,7 +16,8 @@ const shown = new InMemoryLogRecordExporter();
 const processors: LogRecordProcessor[] = [new SimpleLogRecordProcessor({ exporter: shown })];
 const otlp = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
 if (otlp) processors.push(new BatchLogRecordProcessor({ exporter: new OTLPLogExporter() }));
-const { provider, shutdown } = setupAudit({ serviceName: "otel-auth-audit-demo", processors });
+const KEY = process.env.OTEL_AUTH_AUDIT_KEY ?? "demo-chain-key-change-me";
+const { provider, shutdown } = setupAudit({ serviceName: "otel-auth-audit-demo", processors, integrity: { key: KEY } });
 
 let resetToken = "";
 const options = {
@@ -77,6 +78,20 @@ console.table(
     ip: r.attributes["client.address"] ?? "",
     error: r.attributes["error.type"] ?? "",
     eventName: r.eventName,
+    "chain seq": r.attributes["audit.chain.seq"],
   })),
 );
+
+// tamper evidence: the exported records verify; an edited copy does not
+const records = shown.getFinishedLogRecords();
+const intact = verifyRecords(records, { key: KEY });
+console.log(`\nhash chain: ${intact.ok ? "OK" : "FAILED"} (${intact.chains.map((c) => `${c.id.slice(0, 8)}…: ${c.size} records`).join(", ")})`);
+const edit = (r: (typeof records)[number]) => ({
+  hrTime: r.hrTime, hrTimeObserved: r.hrTimeObserved, eventName: r.eventName, severityNumber: r.severityNumber, severityText: r.severityText,
+  body: r.body, resource: r.resource, instrumentationScope: r.instrumentationScope, droppedAttributesCount: 0,
+  attributes: { ...r.attributes, "client.address": "10.0.0.1" },
+});
+const forged = records.map((r, i) => (i === 1 ? edit(r) : r));
+const tampered = verifyRecords(forged, { key: KEY });
+console.log(`after editing record 2's IP: ${tampered.ok ? "OK" : "FAILED"} — ${tampered.problems.filter((p) => p.level === "error").map((p) => `${p.kind} at seq ${p.seq}`).join(", ")}`);
 await shutdown();
