@@ -4,7 +4,7 @@ import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } f
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AuthAuditInstrumentation } from "otel-auth-audit";
+import { AuthAuditInstrumentation, auditProcessors } from "otel-auth-audit";
 import { createAuthApp } from "./helpers/auth-app.js";
 
 const PASSWORD = "instrumented-password-1";
@@ -20,7 +20,8 @@ describe("AuthAuditInstrumentation under NodeSDK", () => {
     sdk = new NodeSDK({
       serviceName: "instrumented-app",
       instrumentations: [instrumentation],
-      logRecordProcessors: [new SimpleLogRecordProcessor({ exporter: logExporter })],
+      // the app's one logging pipeline carries the audit processors; they act on audit records only
+      logRecordProcessors: [...auditProcessors({ integrity: { key: "nodesdk-test-key", checkpointIntervalMs: 0 } }), new SimpleLogRecordProcessor({ exporter: logExporter })],
       spanProcessors: [new SimpleSpanProcessor({ exporter: spanExporter })],
     });
     sdk.start();
@@ -35,6 +36,8 @@ describe("AuthAuditInstrumentation under NodeSDK", () => {
     const audit = logExporter.getFinishedLogRecords().filter((r) => r.instrumentationScope.name === "otel-auth-audit");
     expect(audit.map((r) => r.eventName)).toEqual(["auth.sign_in.email"]);
     expect(String(audit[0].resource.attributes["service.name"])).toBe("instrumented-app");
+    // redacted and chained by the processors NodeSDK was given
+    expect(audit[0].attributes["audit.chain.hash"]).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it("ordinary app logs in the same process pass through untouched", () => {
@@ -42,6 +45,7 @@ describe("AuthAuditInstrumentation under NodeSDK", () => {
     logs.getLogger("app").emit({ body: "order placed", attributes: { "order.id": "o-1", password: "app-owned-field" } });
     const [record] = logExporter.getFinishedLogRecords();
     expect(record.instrumentationScope.name).toBe("app");
+    // no redaction, no chain fields: the audit processors leave other scopes alone
     expect(record.attributes).toEqual({ "order.id": "o-1", password: "app-owned-field" });
   });
 
