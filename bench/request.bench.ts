@@ -1,7 +1,10 @@
 /**
  * Median latency of better-auth requests through `auth.handler`, with and without the audit
- * plugin, interleaved in one process: get-session (not audited), sign-out (audited, full
- * pipeline), sign-in (scrypt-bound).
+ * plugin, interleaved in one process: get-session (not audited), sign-out (audited), sign-in
+ * (scrypt-bound). "audited" is the plugin emitting through the full OTel pipeline of setupAudit
+ * (redaction, hash chain, durable spool; the network replaced by a no-op exporter) with the
+ * database store off; "stored" is the plugin's default, which also writes each record into the
+ * app's database.
  */
 import { betterAuth, type BetterAuthOptions } from "better-auth";
 import { getMigrations } from "better-auth/db/migration";
@@ -12,10 +15,12 @@ import { interleave, printTable, writeFigures, type Figure } from "./lib.js";
 import { NoopExporter } from "./noop-exporter.js";
 
 const BASE = "http://localhost:3000";
-const { provider } = setupAudit({ serviceName: "bench", exporter: new NoopExporter(), global: false });
+const { provider } = setupAudit({ serviceName: "bench", exporter: new NoopExporter(), global: false, integrity: { key: "bench-key" } });
 const fastHash = { hash: async (p: string) => `plain:${p}`, verify: async ({ hash, password }: { hash: string; password: string }) => hash === `plain:${password}` };
 
-async function app(withPlugin: boolean, scrypt: boolean) {
+type Variant = "bare" | "audited" | "stored";
+
+async function app(variant: Variant, scrypt: boolean) {
   const options: BetterAuthOptions = {
     baseURL: BASE,
     secret: "bench-secret-0123456789abcdefghijklmnopqrstuvwxyz",
@@ -23,7 +28,7 @@ async function app(withPlugin: boolean, scrypt: boolean) {
     emailAndPassword: { enabled: true, ...(scrypt ? {} : { password: fastHash }) },
     rateLimit: { enabled: false },
     logger: { disabled: true },
-    plugins: withPlugin ? [auditLog({ loggerProvider: provider })] : [],
+    plugins: variant === "bare" ? [] : [auditLog({ loggerProvider: provider, store: variant === "stored" })],
   };
   await (await getMigrations(options)).runMigrations();
   const auth = betterAuth(options);
@@ -41,8 +46,8 @@ async function app(withPlugin: boolean, scrypt: boolean) {
   return { call, cookie: cookieOf(res), signIn };
 }
 
-const [bare, audited] = await Promise.all([app(false, false), app(true, false)]);
-const [bareScrypt, auditedScrypt] = await Promise.all([app(false, true), app(true, true)]);
+const [bare, audited, stored] = await Promise.all([app("bare", false), app("audited", false), app("stored", false)]);
+const [bareScrypt, auditedScrypt] = await Promise.all([app("bare", true), app("audited", true)]);
 
 const getSession = (a: typeof bare) => async (ops: number) => {
   for (let i = 0; i < ops; i++) await (await a.call("/get-session", { method: "GET", cookie: a.cookie })).arrayBuffer();
@@ -58,22 +63,29 @@ const signIn = (a: typeof bare) => async (ops: number) => {
   for (let i = 0; i < ops; i++) await (await a.call("/sign-in/email", { body: { email: "bench@example.com", password: "bench-password-1" } })).arrayBuffer();
 };
 
-const gs = await interleave({ bare: getSession(bare), audited: getSession(audited) }, { rounds: 15, ops: 200 });
+const gs = await interleave({ bare: getSession(bare), audited: getSession(audited), stored: getSession(stored) }, { rounds: 15, ops: 200 });
 
 const SIGN_OUT_OPS = 100;
-const soSamples = { bare: [] as number[], audited: [] as number[] };
+const soSamples = { bare: [] as number[], audited: [] as number[], stored: [] as number[] };
 for (let round = 0; round < 15; round++) {
-  await Promise.all([prepare(bare, SIGN_OUT_OPS), prepare(audited, SIGN_OUT_OPS)]);
-  const r = await interleave({ bare: signOut(bare), audited: signOut(audited) }, { rounds: 1, ops: SIGN_OUT_OPS, warmup: 0 });
+  await Promise.all([prepare(bare, SIGN_OUT_OPS), prepare(audited, SIGN_OUT_OPS), prepare(stored, SIGN_OUT_OPS)]);
+  const r = await interleave({ bare: signOut(bare), audited: signOut(audited), stored: signOut(stored) }, { rounds: 1, ops: SIGN_OUT_OPS, warmup: 0 });
   soSamples.bare.push(r.bare);
   soSamples.audited.push(r.audited);
+  soSamples.stored.push(r.stored);
 }
 const { median } = await import("./lib.js");
-const so = { bare: median(soSamples.bare), audited: median(soSamples.audited) };
+const so = { bare: median(soSamples.bare), audited: median(soSamples.audited), stored: median(soSamples.stored) };
 const si = await interleave({ bare: signIn(bareScrypt), audited: signIn(auditedScrypt) }, { rounds: 9, ops: 10, warmup: 1 });
 
-const fig = (r: { bare: number; audited: number }): Figure => ({ value: r.audited, unit: "µs/request", baseline: r.bare, ratio: r.audited / r.bare });
-const figures = { "request.get_session_vs_bare": fig(gs), "request.sign_out_vs_bare": fig(so), "request.sign_in_vs_bare": fig(si) };
+const fig = (value: number, baseline: number): Figure => ({ value, unit: "µs/request", baseline, ratio: value / baseline });
+const figures = {
+  "request.get_session_vs_bare": fig(gs.audited, gs.bare),
+  "request.get_session_stored_vs_bare": fig(gs.stored, gs.bare),
+  "request.sign_out_vs_bare": fig(so.audited, so.bare),
+  "request.sign_out_stored_vs_bare": fig(so.stored, so.bare),
+  "request.sign_in_vs_bare": fig(si.audited, si.bare),
+};
 printTable(Object.entries(figures).map(([name, f]) => ({ figure: name, "bare µs": f.baseline!.toFixed(0), "audited µs": f.value.toFixed(0), ratio: f.ratio!.toFixed(3) })));
 writeFigures(figures);
 await provider.shutdown();
