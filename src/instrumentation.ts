@@ -1,6 +1,8 @@
 import type { LoggerProvider } from "@opentelemetry/api";
 import { InstrumentationBase, type InstrumentationConfig } from "@opentelemetry/instrumentation";
 import type { AuditLogOptions } from "./better-auth/index.js";
+import { withAudit } from "./authjs/with-audit.js";
+import type { AuthConfigLike, WithAuditOptions } from "./authjs/types.js";
 import { readEnvConfig } from "./config.js";
 import { AuditLogger, type AuditLoggerOptions } from "./emit.js";
 import { SCOPE_NAME, VERSION } from "./version.js";
@@ -69,5 +71,14 @@ export class AuthAuditInstrumentation extends InstrumentationBase<AuthAuditInstr
     if (!betterAuthAdapter) throw new Error("AuthAuditInstrumentation.betterAuth() needs the `better-auth` package (>= 1.7); install it");
     const defaults = this.getConfig().betterAuth ?? {};
     return betterAuthAdapter.auditLog({ ...defaults, ...options, capture: { ...defaults.capture, ...options.capture }, logger: this.audit });
+  }
+
+  /**
+   * Wraps an Auth.js / NextAuth config so its events and failures emit through this
+   * instrumentation: `NextAuth(authAudit.authjs({ providers: [...] }))`.
+   */
+  authjs<C extends AuthConfigLike>(config: C, options: Omit<WithAuditOptions, "logger" | "loggerProvider"> = {}): C {
+    const capture = this.getConfig().betterAuth?.capture;
+    return withAudit(config, { ...options, capture: { ...capture, ...options.capture }, logger: this.audit });
   }
 }

@@ -141,3 +141,17 @@ describe("event ids", () => {
     expect(Math.abs(ms - Date.now())).toBeLessThan(5000);
   });
 });
+
+describe("createTestAudit finders", () => {
+  it("match event fields, the event name, and attribute names", async () => {
+    const t = createTestAudit();
+    await t.audit.record({ action: "sign-in:email", outcome: "failure", ipAddress: "203.0.113.7" });
+    await t.audit.record({ action: "sign-in:email", outcome: "success", userId: "u-1", ipAddress: "198.51.100.1" });
+    expect(t.find({ outcome: "success" })?.attributes["user.id"]).toBe("u-1");
+    expect(t.find({ "client.address": "203.0.113.7" })?.attributes["audit.outcome"]).toBe("failure");
+    expect(t.find({ "client.address": "192.0.2.1" })).toBeUndefined();
+    expect(t.findAll({ eventName: "auth.sign_in.email" })).toHaveLength(2);
+    expect(t.find({ userId: null })?.attributes["audit.outcome"]).toBe("failure");
+    expect(t.events().map((e) => e.outcome)).toEqual(["failure", "success"]);
+  });
+});

@@ -97,3 +97,40 @@ describe("AuthAuditInstrumentation with registerInstrumentations", () => {
     expect(() => readEnvConfig({ OTEL_AUTH_AUDIT_ENABLED: "maybe" })).toThrow(/boolean/);
   });
 });
+
+describe("AuthAuditInstrumentation.authjs()", () => {
+  it("wraps an Auth.js config so its sign-ins and failures emit through the instrumentation", async () => {
+    const { Auth } = await import("@auth/core");
+    const { default: Credentials } = await import("@auth/core/providers/credentials");
+    const { auditHandler } = await import("otel-auth-audit/authjs");
+    const { webClient } = await import("./helpers/authjs-client.js");
+    const exporter = new InMemoryLogRecordExporter();
+    const loggerProvider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter })] });
+    const instrumentation = new AuthAuditInstrumentation();
+    const unregister = registerInstrumentations({ instrumentations: [instrumentation], loggerProvider });
+    const config = instrumentation.authjs({
+      basePath: "/auth",
+      secret: "instrumented-authjs-secret-0123456789abcdefgh",
+      trustHost: true,
+      session: { strategy: "jwt" as const },
+      providers: [
+        Credentials({
+          credentials: { email: {}, password: {} },
+          authorize: async (c) => (c.password === "right-password-1" ? { id: "u-1", email: String(c.email) } : null),
+        }),
+      ],
+    });
+    const browser = webClient(auditHandler((request: Request) => Auth(request, config), config));
+    await browser.signIn("credentials", { email: "ada@example.com", password: "right-password-1" });
+    await browser.signIn("credentials", { email: "ada@example.com", password: "wrong-password-1" });
+    const audit = exporter.getFinishedLogRecords().filter((r) => r.instrumentationScope.name === "otel-auth-audit");
+    expect(audit.map((r) => [r.attributes["audit.action"], r.attributes["audit.outcome"]])).toEqual([
+      ["sign-in:credentials", "success"],
+      ["sign-in:credentials", "failure"],
+    ]);
+    instrumentation.disable();
+    await browser.signIn("credentials", { email: "ada@example.com", password: "wrong-password-1" });
+    expect(exporter.getFinishedLogRecords().filter((r) => r.instrumentationScope.name === "otel-auth-audit")).toHaveLength(2);
+    unregister();
+  });
+});

@@ -15,11 +15,14 @@ import { AuditLogger, type AuditLoggerOptions } from "../emit.js";
 import type { AuditEvent } from "../event.js";
 import { SCOPE_NAME } from "../version.js";
 
-/** Match on event fields (`action`, `outcome`, `userId` …), `eventName`, or any attribute by its name. */
+/**
+ * Match on event fields (`action`, `outcome`, `userId` …), `eventName`, `attributes`, or any other
+ * key as an attribute name (`{ "client.address": "203.0.113.7" }`).
+ */
 export type RecordQuery = Partial<Omit<AuditEvent, "time" | "metadata">> & {
   eventName?: string;
   attributes?: Record<string, AnyValue>;
-};
+} & Record<string, unknown>;
 
 export interface TestAuditOptions extends Omit<AuditLoggerOptions, "loggerProvider">, Pick<AuditProcessorsOptions, "redaction" | "integrity"> {
   /**
@@ -125,8 +128,8 @@ function matches(record: ReadableLogRecord, query: RecordQuery): boolean {
         if (record.attributes[name] !== value) return false;
       }
     } else {
-      const name = FIELD_ATTRIBUTE[key as keyof RecordQuery];
-      if (!name) continue;
+      // a key that is no event field is an attribute name
+      const name = FIELD_ATTRIBUTE[key as keyof RecordQuery] ?? key;
       const actual = record.attributes[name];
       // userId: null asks for "no subject"
       if (expected === null ? actual !== undefined : actual !== expected) return false;
