@@ -8,6 +8,7 @@ import {
   type AuditSeverity,
 } from "./event.js";
 import { inferSeverity, severityMapping, type SeverityMapping } from "./severity.js";
+import { callSafely } from "./report.js";
 import { SCOPE_NAME, VERSION } from "./version.js";
 
 type MaybePromise<T> = T | Promise<T>;
@@ -153,25 +154,12 @@ export class AuditLogger {
       }
     }
     this.#runAfterLog(event);
-    for (const listener of this.#listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        diag.error("otel-auth-audit: an emitted-event listener threw", error);
-      }
-    }
+    for (const listener of this.#listeners) callSafely(listener, event, "an emitted-event listener");
     return event;
   }
 
   #runAfterLog(event: AuditEvent): void {
-    const { afterLog } = this.#options;
-    if (!afterLog) return;
-    try {
-      const done = afterLog(event);
-      if (done instanceof Promise) done.catch((error: unknown) => diag.error("otel-auth-audit: afterLog rejected", error));
-    } catch (error) {
-      diag.error("otel-auth-audit: afterLog threw", error);
-    }
+    callSafely(this.#options.afterLog, event, "afterLog");
   }
 
   #severityOf(event: Omit<AuditEvent, "severity">): AuditSeverity {

@@ -1,6 +1,7 @@
 import { diag } from "@opentelemetry/api";
 import type { AuditLogger } from "../emit.js";
 import type { AuditEvent } from "../event.js";
+import { callSafely } from "../report.js";
 import { FailureWindows } from "./failure-windows.js";
 
 /** What a window counts: one account from any IP, one IP against any account, or the pair. */
@@ -176,14 +177,7 @@ export class BruteForceDetector {
         },
       }),
     );
-    const { onSuspected } = this.#options;
-    if (!onSuspected) return;
-    try {
-      const done = onSuspected(signal);
-      if (done instanceof Promise) done.catch((error: unknown) => diag.error("otel-auth-audit: onSuspected rejected", error));
-    } catch (error) {
-      diag.error("otel-auth-audit: onSuspected threw", error);
-    }
+    callSafely(this.#options.onSuspected, signal, "onSuspected");
   }
 }
 

@@ -1,6 +1,7 @@
 import { diag } from "@opentelemetry/api";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import type { LogRecordExporter, ReadableLogRecord } from "@opentelemetry/sdk-logs";
+import { SerialWrites } from "./serial-writes.js";
 import { SCOPE_NAME } from "../version.js";
 import { AUDIT_LOG_MODEL, rowFromEntry, type AuditLogRow, type StoreAdapter } from "./adapter.js";
 import { entryFromRecord } from "./entry.js";
@@ -25,8 +26,7 @@ export class DatabaseExporter implements LogRecordExporter {
   #adapter: DatabaseExporterOptions["adapter"];
   #model: string;
   #options: DatabaseExporterOptions;
-  /** Writes run one after another, in emit order, so a record never races its own re-delivery. */
-  #tail: Promise<unknown> = Promise.resolve();
+  #writes = new SerialWrites();
   #shutdown = false;
 
   constructor(options: DatabaseExporterOptions) {
@@ -46,22 +46,12 @@ export class DatabaseExporter implements LogRecordExporter {
     }
     // the record is read now, while the SDK still hands it over; the rows are written in turn
     const rows = this.#rowsOf(logs);
-    this.#tail = this.#tail.then(() => this.#writeAll(rows)).then(
-      () => {
-        resultCallback({ code: ExportResultCode.SUCCESS });
-        this.#afterWrite();
-      },
-      (error: unknown) => resultCallback({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
-    );
+    this.#writes.run(() => this.#writeAll(rows), resultCallback, () => this.#afterWrite());
   }
 
-  /** Resolves when every write started so far has finished (the SDK's Simple processor does not wait for them). */
-  async forceFlush(): Promise<void> {
-    let tail: Promise<unknown>;
-    do {
-      tail = this.#tail;
-      await tail;
-    } while (tail !== this.#tail);
+  /** Resolves when every write started so far has finished. */
+  forceFlush(): Promise<void> {
+    return this.#writes.drained();
   }
 
   async shutdown(): Promise<void> {

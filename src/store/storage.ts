@@ -1,5 +1,6 @@
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import type { LogRecordExporter, ReadableLogRecord } from "@opentelemetry/sdk-logs";
+import { SerialWrites } from "./serial-writes.js";
 import { SCOPE_NAME } from "../version.js";
 import { entryFromRecord, type AuditLogEntry } from "./entry.js";
 import type { AuditPage, AuditQuery, AuditReader } from "./reader.js";
@@ -22,8 +23,7 @@ export interface AuditStorage {
 /** Hands each audit record to a custom storage's `write`. */
 export class StorageExporter implements LogRecordExporter {
   #storage: AuditStorage;
-  /** One write at a time, in emit order. */
-  #tail: Promise<unknown> = Promise.resolve();
+  #writes = new SerialWrites();
 
   constructor(storage: AuditStorage) {
     this.#storage = storage;
@@ -31,22 +31,13 @@ export class StorageExporter implements LogRecordExporter {
 
   export(logs: ReadableLogRecord[], resultCallback: (result: ExportResult) => void): void {
     const entries = logs.filter((r) => r.instrumentationScope.name === SCOPE_NAME).map(entryFromRecord);
-    this.#tail = this.#tail
-      .then(async () => {
-        for (const entry of entries) await this.#storage.write(entry);
-      })
-      .then(
-        () => resultCallback({ code: ExportResultCode.SUCCESS }),
-        (error: unknown) => resultCallback({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
-      );
+    this.#writes.run(async () => {
+      for (const entry of entries) await this.#storage.write(entry);
+    }, resultCallback);
   }
 
-  async forceFlush(): Promise<void> {
-    let tail: Promise<unknown>;
-    do {
-      tail = this.#tail;
-      await tail;
-    } while (tail !== this.#tail);
+  forceFlush(): Promise<void> {
+    return this.#writes.drained();
   }
 
   async shutdown(): Promise<void> {
