@@ -94,7 +94,7 @@ export class LokiAuditReader implements AuditReader {
     const events: AuditEvent[] = [];
     if (want <= 0) return events;
     const ids = new Set<string>();
-    for await (const page of queryRange(this.#conn, { query: logql, start, end, direction, pageSize: Math.min(want, 5000) })) {
+    for await (const page of queryRange(this.#conn, { query: logql, start, end, direction, pageSize: Math.min(want, 1000) })) {
       for (const entry of page) {
         const record = recordFromLokiEntry(entry);
         const ms = Number(BigInt(record.timeUnixNano ?? entry.ts) / 1_000_000n);

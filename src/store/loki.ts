@@ -22,6 +22,11 @@ export const DEFAULT_AUDIT_SELECTOR = '{audit_stream="audit"}';
 
 /** Loki answers at most this many entries per query by default (`max_entries_limit_per_query`). */
 const MAX_PAGE = 5000;
+/**
+ * Entries per request unless told otherwise: a page travels inside Loki over gRPC, whose default
+ * 4 MiB message limit 5000 audit entries (line + structured metadata, ~1.5 kB each) exceed.
+ */
+const DEFAULT_PAGE = 1000;
 /** Loki refuses longer ranges by default (`max_query_length` 721h): longer reads are split. */
 const MAX_WINDOW_NS = 720n * 3600n * 1_000_000_000n;
 
@@ -54,7 +59,7 @@ export interface RangeQuery {
   end: bigint;
   /** `forward` (oldest first, the default) or `backward`. */
   direction?: "forward" | "backward";
-  /** Entries per request, at most 5000 (Loki's default limit). */
+  /** Entries per request, default 1000, at most 5000 (Loki's default limit). */
   pageSize?: number;
 }
 
@@ -106,7 +111,7 @@ export async function* queryRange(conn: LokiConnection, q: RangeQuery): AsyncGen
   for (const [wStart, wEnd] of windows) {
     let start = wStart;
     let end = wEnd;
-    let pageSize = Math.min(q.pageSize ?? MAX_PAGE, MAX_PAGE);
+    let pageSize = Math.min(q.pageSize ?? DEFAULT_PAGE, MAX_PAGE);
     let boundary: string | undefined;
     let seen = new Set<string>();
     for (;;) {
