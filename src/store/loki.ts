@@ -96,7 +96,8 @@ function compareNanos(a: string, b: string): number {
   return a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
 }
 
-const entryKey = (e: LokiEntry): string => e.ts + "\n" + JSON.stringify(e.labels) + "\n" + e.line;
+/** Entries at one timestamp may share a line (and Loki keeps both when their metadata differs). */
+const entryKey = (e: LokiEntry): string => e.ts + "\n" + JSON.stringify(e.labels) + "\n" + JSON.stringify(e.metadata) + "\n" + e.line;
 
 /**
  * Every entry of a LogQL query in [start, end), page by page (an async iterator of pages). Pages
