@@ -107,6 +107,9 @@ describe("better-auth → collector → Loki", () => {
     expect(failures).toHaveLength(1);
     const mine = await lokiEntries(loki, `${selector} | user_id="${userId}" | audit_severity=~"medium|high|critical"`);
     expect(new Set(mine.map((e) => e.metadata.audit_action))).toEqual(new Set(["sign-up:email", "sign-in:email", "sign-out", "delete-user"]));
+    // the line is JSON: LogQL's json parser reaches the original attributes too
+    const parsed = await lokiEntries(loki, `${selector} | json | attributes_audit_metadata_rows > 100`);
+    expect(parsed.map((e) => e.metadata.audit_action)).toEqual(["admin:user-export"]);
   });
 
   it("verify passes on what Loki returns (library and CLI), and fails with the wrong key or a record left out", async () => {
