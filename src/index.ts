@@ -22,6 +22,7 @@ export {
 } from "./event.js";
 export { DEFAULT_SEVERITY_MAPPING, inferSeverity, severityMapping, type OtelSeverity, type SeverityMapping } from "./severity.js";
 export { setupAudit, type AuditSetup, type SetupAuditOptions } from "./setup.js";
+export { LokiAuditReader, type LokiAuditReaderOptions } from "./store/loki-reader.js";
 export { SCOPE_NAME, VERSION } from "./version.js";
 export { readEnvConfig, type EnvConfig } from "./config.js";
 export { AuthAuditInstrumentation, type AuthAuditInstrumentationConfig } from "./instrumentation.js";

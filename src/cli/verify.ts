@@ -3,11 +3,18 @@ import { parseArgs } from "node:util";
 import { verifyRecords, type VerifyResult } from "../verify/verify.js";
 import type { OtlpFlatRecord } from "../verify/otlp.js";
 import { progressBar } from "./progress.js";
-import { sourcesFromArgs } from "./sources.js";
+import { sourcesFromArgs, timeRange, type LokiSourceOptions } from "./sources.js";
+import { DEFAULT_AUDIT_SELECTOR } from "../store/loki.js";
 
-export const VERIFY_USAGE = `usage: otel-auth-audit verify [file ...] [options]
+export const VERIFY_USAGE = `usage: otel-auth-audit verify [file ...] [--loki <url> [--query <logql>]] [options]
 Reads OTLP JSON logs (one ExportLogsServiceRequest, or JSON lines as the collector's file exporter
-writes them) from the files, or from stdin, and verifies every hash chain in them.
+writes them) from the files, or from stdin, or reads them back from Grafana Loki, and verifies
+every hash chain in them.
+  --loki <url>            read from Loki (query_range, every page), e.g. http://127.0.0.1:3100
+  --query <logql>         LogQL log query (default: ${DEFAULT_AUDIT_SELECTOR})
+  --since <duration>      Loki: how far back (default 24h; e.g. 90m, 7d)
+  --from <time>, --to <time>  Loki: RFC 3339 times or nanoseconds (instead of --since)
+  --loki-header <k: v>    Loki: an extra request header (X-Scope-OrgID, Authorization); repeatable
   --key <secret>          HMAC key of the chain (default: env OTEL_AUTH_AUDIT_KEY)
   --public-key <pem file> Ed25519 public key: checkpoints must be signed by it
   --require-closed        a chain that does not end in its final checkpoint fails (truncated)
@@ -23,6 +30,12 @@ export async function runVerify(argv: string[], out: NodeJS.WritableStream = pro
       "public-key": { type: "string" },
       "require-closed": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
+      loki: { type: "string" },
+      query: { type: "string" },
+      since: { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
+      "loki-header": { type: "string", multiple: true },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -32,8 +45,26 @@ export async function runVerify(argv: string[], out: NodeJS.WritableStream = pro
   }
   const key = values.key ?? process.env.OTEL_AUTH_AUDIT_KEY;
   const publicKey = values["public-key"] ? await readFile(values["public-key"], "utf8") : undefined;
+  let loki: LokiSourceOptions | undefined;
+  if (values.loki) {
+    try {
+      const headers: Record<string, string> = {};
+      for (const h of values["loki-header"] ?? []) {
+        const i = h.indexOf(":");
+        if (i <= 0) throw new Error(`--loki-header wants "Name: value", got ${JSON.stringify(h)}`);
+        headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
+      }
+      loki = { url: values.loki, query: values.query ?? DEFAULT_AUDIT_SELECTOR, headers, ...timeRange(values) };
+    } catch (error) {
+      process.stderr.write(`otel-auth-audit verify: ${(error as Error).message}\n`);
+      return 2;
+    }
+  } else if (values.query || values.since || values.from || values.to || values["loki-header"]) {
+    process.stderr.write("otel-auth-audit verify: --query, --since, --from, --to and --loki-header need --loki <url>\n");
+    return 2;
+  }
   const records: OtlpFlatRecord[] = [];
-  for (const source of sourcesFromArgs(positionals)) {
+  for (const source of sourcesFromArgs(positionals, loki)) {
     try {
       for (const r of await source.read()) records.push(r);
     } catch (error) {
