@@ -42,7 +42,11 @@ describe("Loki alert rules", () => {
     const service = `e2e-alerts-${Date.now().toString(36)}`;
     const app = await createAuditedApp({ url: otlpLogsUrl(stack), serviceName: service });
     new BruteForceDetector({ accountIp: { max: 2, windowMs: 60_000 } }).attach(app.audit);
-    for (let i = 0; i < 3; i++) await app.post("/sign-in/email", { email: "target@example.com", password: "guess-123456" });
+    // three failed attempts on one account from one IP (the detector against a real better-auth
+    // is in test/brute-force.test.ts; here the signal's trip through the collector matters)
+    for (let i = 0; i < 3; i++) {
+      await app.audit.record({ action: "sign-in:email", outcome: "failure", userId: null, userHash: "acct-hash", ipAddress: "192.0.2.10", error: "INVALID_EMAIL_OR_PASSWORD" });
+    }
     await app.finish();
     await waitForEntries(loki, `{audit_stream="audit", service_name="${service}"} | event_name="auth.brute_force.suspected"`, 1);
     const expr = alertRules()[0].expr.replace('{audit_stream="audit"}', `{audit_stream="audit", service_name="${service}"}`);
