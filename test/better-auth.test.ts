@@ -1,8 +1,9 @@
 import { describe, expect, it, beforeAll } from "vitest";
-import { admin, genericOAuth, twoFactor } from "better-auth/plugins";
+import { admin, twoFactor } from "better-auth/plugins";
 import { auditLog } from "otel-auth-audit/better-auth";
 import { createTestAudit, type TestAudit } from "otel-auth-audit/testing";
 import { CLIENT_IP, USER_AGENT, createAuthApp, type Outbox } from "./helpers/auth-app.js";
+import { acmeOAuth } from "./helpers/oauth.js";
 
 const PASSWORD = "correct-horse-battery-1";
 const WRONG = "wrong-password-canary-77";
@@ -22,18 +23,7 @@ async function setup(pluginOptions: Parameters<typeof auditLog>[0] = {}) {
       auditLog({ loggerProvider: t.provider, ...pluginOptions }),
       admin(),
       twoFactor({ skipVerificationOnEnable: true, otpOptions: { sendOTP: async ({ otp }) => void (outbox.otp = otp) } }),
-      genericOAuth({
-        config: [
-          {
-            providerId: "acme",
-            clientId: "acme-client",
-            clientSecret: "acme-secret",
-            authorizationUrl: "http://127.0.0.1:9/authorize",
-            getToken: async () => ({ accessToken: "acme-access-token", tokenType: "Bearer" }),
-            getUserInfo: async () => ({ id: "acme-42", email: "oauth@example.com", name: "OAuth User", emailVerified: true }),
-          },
-        ],
-      }),
+      acmeOAuth(),
     ],
   });
   return { t, outbox, ...app };

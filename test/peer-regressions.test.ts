@@ -7,10 +7,10 @@ import { readFileSync } from "node:fs";
 import type { BetterAuthPlugin } from "better-auth";
 import * as betterAuthApi from "better-auth/api";
 import { createAuthEndpoint } from "better-auth/api";
-import { genericOAuth } from "better-auth/plugins";
 import * as z from "zod";
 import { auditLog } from "otel-auth-audit/better-auth";
 import { createStoreApp } from "./helpers/store-app.js";
+import { acmeOAuth } from "./helpers/oauth.js";
 
 const PASSWORD = "correct-horse-battery-1";
 const WRONG = "wrong-password-canary-77";
@@ -32,18 +32,7 @@ describe("better-auth-audit-logs faults, not reproduced", () => {
       user: { deleteUser: { enabled: true } },
       plugins: [
         plugin,
-        genericOAuth({
-          config: [
-            {
-              providerId: "acme",
-              clientId: "acme-client",
-              clientSecret: "acme-secret",
-              authorizationUrl: "http://127.0.0.1:9/authorize",
-              getToken: async () => ({ accessToken: "acme-access-token", tokenType: "Bearer" }),
-              getUserInfo: async () => ({ id: "acme-42", email: "oauth@example.com", name: "OAuth User", emailVerified: true }),
-            },
-          ],
-        }),
+        acmeOAuth(),
       ],
     });
   const makeBodyApp = () => createStoreApp("memory", { plugins: [bodyPlugin, profileImport] });
