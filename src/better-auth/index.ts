@@ -199,13 +199,16 @@ export function auditLog(options: AuditLogOptions = {}) {
 
             let userId: string | null = session?.user?.id ?? subject?.userId ?? null;
             let actorId: string | undefined = session?.session?.impersonatedBy ?? undefined;
-            // admin endpoints act on another user: the admin is the actor, body.userId the subject
+            const metadata: Record<string, unknown> = {};
+            // admin endpoints act on another user: the admin is the actor, body.userId the subject —
+            // once better-auth accepted it; a refused one is only what the caller typed, so it stays
+            // in metadata, where redaction sees it, never in the structural `user.id`
             if (template.startsWith("/admin/") && typeof body.userId === "string") {
               actorId = userId ?? undefined;
-              userId = body.userId;
+              if (outcome === "success") userId = body.userId;
+              else metadata.target_user_id = body.userId;
             }
 
-            const metadata: Record<string, unknown> = {};
             const provider = typeof params?.id === "string" ? params.id : typeof params?.providerId === "string" ? params.providerId : body.provider;
             if (typeof provider === "string") metadata.provider = provider;
             if (want.requestBody && ctx.body && typeof ctx.body === "object") metadata.requestBody = withoutSecrets(ctx.body);
