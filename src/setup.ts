@@ -5,7 +5,7 @@ import { LoggerProvider, type LogRecordExporter, type LogRecordProcessor } from 
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import { AuditLogger, type AuditLoggerOptions } from "./emit.js";
 import { DurableLogRecordProcessor, type DurableLogRecordProcessorOptions } from "./exporters/durable.js";
-import { auditProcessors, bindProcessors, closeChains, exportingProcessor, type AuditProcessorsOptions } from "./pipeline.js";
+import { auditProcessors, bindProcessors, closeChains, type AuditProcessorsOptions } from "./pipeline.js";
 
 export interface SetupAuditOptions extends Omit<AuditLoggerOptions, "loggerProvider">, Pick<AuditProcessorsOptions, "redaction" | "integrity"> {
   /** `service.name` of the resource; `OTEL_SERVICE_NAME` / `OTEL_RESOURCE_ATTRIBUTES` win when set. */
@@ -50,13 +50,11 @@ export function setupAudit(options: SetupAuditOptions = {}): AuditSetup {
   if (serviceName) res = res.merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }));
   if (resource) res = res.merge(resource);
   res = res.merge(detectResources({ detectors: [envDetector] }));
-  const sink = processors ? undefined : (exporter ?? new OTLPLogExporter());
-  const durableProcessor =
-    sink && durable !== false ? new DurableLogRecordProcessor({ ...(durable === true ? {} : durable), exporter: sink }) : undefined;
   const all = [
-    ...auditProcessors({ redaction, integrity }),
-    ...(processors ?? [durableProcessor ?? exportingProcessor(sink!)]),
+    ...auditProcessors({ redaction, integrity, exporter: processors ? undefined : (exporter ?? new OTLPLogExporter()), durable }),
+    ...(processors ?? []),
   ];
+  const durableProcessor = all.find((p): p is DurableLogRecordProcessor => p instanceof DurableLogRecordProcessor);
   const provider = new LoggerProvider({ resource: res, processors: all });
   bindProcessors(all, provider);
   if (global) logs.setGlobalLoggerProvider(provider);

@@ -45,3 +45,16 @@ describe("setupAudit", () => {
     await shutdown();
   });
 });
+
+describe("auditProcessors", () => {
+  it("orders redaction, the hash chain, then the durable spool in front of the exporter", async () => {
+    const { auditProcessors, DurableLogRecordProcessor, IntegrityProcessor, RedactionProcessor } = await import("otel-auth-audit");
+    const { InMemoryLogRecordExporter, BatchLogRecordProcessor } = await import("@opentelemetry/sdk-logs");
+    const directory = (await import("node:fs")).mkdtempSync(`${(await import("node:os")).tmpdir()}/procs-`);
+    const processors = auditProcessors({ exporter: new InMemoryLogRecordExporter(), durable: { directory }, integrity: { key: "k", checkpointIntervalMs: 0 } });
+    expect(processors.map((p) => p.constructor)).toEqual([RedactionProcessor, IntegrityProcessor, DurableLogRecordProcessor]);
+    expect(auditProcessors({ exporter: new InMemoryLogRecordExporter(), durable: false })[2]).toBeInstanceOf(BatchLogRecordProcessor);
+    expect(auditProcessors({ redaction: false, integrity: false })).toEqual([]);
+    await Promise.all(processors.map((p) => p.shutdown()));
+  });
+});

@@ -4,7 +4,7 @@
  */
 import { OTLPLogExporter } from "@opentelemetry/exporter-logs-otlp-http";
 import { NodeSDK } from "@opentelemetry/sdk-node";
-import { AuthAuditInstrumentation, auditProcessors, DurableLogRecordProcessor } from "otel-auth-audit";
+import { AuthAuditInstrumentation, auditProcessors } from "otel-auth-audit";
 
 // this example is about logs: without these, NodeSDK also starts OTLP metric and trace exporters
 process.env.OTEL_METRICS_EXPORTER ??= "none";
@@ -15,10 +15,7 @@ export const authAudit = new AuthAuditInstrumentation();
 export const sdk = new NodeSDK({
   serviceName: process.env.OTEL_SERVICE_NAME ?? "nodesdk-example",
   instrumentations: [authAudit],
-  logRecordProcessors: [
-    // redaction, then the hash chain (key from OTEL_AUTH_AUDIT_KEY), then a disk spool in front of OTLP
-    ...auditProcessors(),
-    new DurableLogRecordProcessor({ exporter: new OTLPLogExporter() }),
-  ],
+  // redaction, then the hash chain (key from OTEL_AUTH_AUDIT_KEY), then a disk spool in front of OTLP
+  logRecordProcessors: auditProcessors({ exporter: new OTLPLogExporter() }),
 });
 sdk.start();
