@@ -3,27 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startApp } from "./helpers/child.js";
+import { useCleanup } from "./helpers/cleanup.js";
 import { startReceiver, type OtlpReceiver } from "./helpers/otlp-receiver.js";
 
 /** The outage length; DURABLE_OUTAGE_MS=60000 runs the full-length version. */
 const OUTAGE_MS = Number(process.env.DURABLE_OUTAGE_MS ?? 15_000);
 
-const cleanup: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
+const { cleanup, tempDir, receiver } = useCleanup();
 
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "otel-auth-audit-durable-"));
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
-async function receiver(): Promise<OtlpReceiver> {
-  const rx = await startReceiver();
-  cleanup.push(() => rx.close());
-  return rx;
-}
 
 const isId = (line: string) => line.startsWith("rec-");
 

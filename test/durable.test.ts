@@ -21,23 +21,11 @@ import {
   type DurableLogRecordProcessorOptions,
 } from "otel-auth-audit";
 import { attributeOf, startReceiver, type OtlpReceiver } from "./helpers/otlp-receiver.js";
+import { useCleanup } from "./helpers/cleanup.js";
 
-const cleanup: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-}, 30_000);
+const { cleanup, tempDir, receiver } = useCleanup();
 
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "otel-auth-audit-durable-"));
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
-async function receiver(): Promise<OtlpReceiver> {
-  const rx = await startReceiver();
-  cleanup.push(() => rx.close());
-  return rx;
-}
 
 /** An exporter that fails while `failing` is set, else hands records to an in-memory exporter. */
 class SwitchExporter implements LogRecordExporter {
