@@ -1,10 +1,6 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startApp } from "./helpers/child.js";
 import { useCleanup } from "./helpers/cleanup.js";
-import { startReceiver, type OtlpReceiver } from "./helpers/otlp-receiver.js";
 
 /** The outage length; DURABLE_OUTAGE_MS=60000 runs the full-length version. */
 const OUTAGE_MS = Number(process.env.DURABLE_OUTAGE_MS ?? 15_000);

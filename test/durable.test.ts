@@ -9,10 +9,9 @@ import {
   type ReadableLogRecord,
 } from "@opentelemetry/sdk-logs";
 import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   AuditLogger,
   DurableLogRecordProcessor,
@@ -20,7 +19,7 @@ import {
   SpoolLockedError,
   type DurableLogRecordProcessorOptions,
 } from "otel-auth-audit";
-import { attributeOf, startReceiver, type OtlpReceiver } from "./helpers/otlp-receiver.js";
+import { attributeOf, type OtlpReceiver } from "./helpers/otlp-receiver.js";
 import { useCleanup } from "./helpers/cleanup.js";
 
 const { cleanup, tempDir, receiver } = useCleanup();
