@@ -33,7 +33,7 @@ export function auditProcessors(options: AuditProcessorsOptions = {}): LogRecord
 }
 
 /** How an exporter is attached: behind the disk spool (no loss), or batched as the SDK does. */
-export function exportingProcessor(
+function exportingProcessor(
   exporter: LogRecordExporter,
   durable: boolean | Omit<DurableLogRecordProcessorOptions, "exporter"> = true,
 ): LogRecordProcessor {
