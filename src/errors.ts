@@ -37,3 +37,21 @@ export class SpoolLockedError extends Error {
     this.name = "SpoolLockedError";
   }
 }
+
+/**
+ * Thrown at construction for an option of the wrong type or value (or an unknown one). One class for
+ * every public constructor and factory; `option` names the option's path, e.g. `durable.overflow`.
+ */
+export class AuditOptionsError extends TypeError {
+  readonly code = "AUDIT_INVALID_OPTION";
+  constructor(
+    message: string,
+    /** The option's path within the options object, e.g. `redaction.scopes`. */
+    readonly option: string,
+    /** Which constructor or factory refused it, e.g. `RedactionProcessor`. */
+    readonly where: string,
+  ) {
+    super(message);
+    this.name = "AuditOptionsError";
+  }
+}

@@ -1,6 +1,6 @@
 export { AUDIT_ATTR, eventNameFor, fromAttributes, toAttributes } from "./attributes.js";
 export { AuditLogger, createAuditLogger, type AuditLoggerOptions } from "./emit.js";
-export { AuditValidationError, SpoolFullError, SpoolLockedError } from "./errors.js";
+export { AuditOptionsError, AuditValidationError, SpoolFullError, SpoolLockedError } from "./errors.js";
 export {
   defaultSpoolDirectory,
   DurableLogRecordProcessor,

@@ -1,0 +1,46 @@
+import * as z from "zod";
+import { AuditOptionsError } from "./errors.js";
+
+/**
+ * The one way options are checked: every public constructor and factory parses its options with a
+ * zod schema here, at construction. A wrong type, value or unknown key throws one
+ * AuditOptionsError naming the option (`durable.overflow`) and what it accepts; nothing is
+ * silently ignored or reinterpreted.
+ *
+ * Schemas should be strict objects (`z.strictObject`) so a misspelt option is refused too.
+ */
+export function parseOptions<S extends z.ZodType>(where: string, schema: S, value: unknown): z.output<S> {
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const path = optionPath(issue);
+  throw new AuditOptionsError(`otel-auth-audit: ${where}: option \`${path || "(options)"}\` ${describe(issue)}`, path, where);
+}
+
+function optionPath(issue: z.core.$ZodIssue): string {
+  const segments = issue.path.map(String);
+  // An unknown key is reported on its parent; name the key itself.
+  if (issue.code === "unrecognized_keys") segments.push(issue.keys[0] ?? "");
+  return segments.join(".");
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  if (issue.code === "unrecognized_keys") return "is not an option here";
+  if (issue.code === "invalid_value") return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+  return `is invalid: ${issue.message}`;
+}
+
+/** Small shared pieces of option schemas. */
+export const optionSchemas = {
+  /** A positive whole number (a size, a count, milliseconds). */
+  positiveInt: () => z.number().int().positive(),
+  nonNegativeInt: () => z.number().int().nonnegative(),
+  /** A function the user hands us; its signature is TypeScript's to check. */
+  fn: () => z.custom<(...args: never[]) => unknown>((v) => typeof v === "function", { message: "expected a function" }),
+  /** An object we call methods on (an exporter, a LoggerProvider): checked by the methods it must have. */
+  withMethods: <T>(...methods: string[]) =>
+    z.custom<T>(
+      (v) => typeof v === "object" && v !== null && methods.every((m) => typeof (v as Record<string, unknown>)[m] === "function"),
+      { message: `expected an object with ${methods.map((m) => `${m}()`).join(", ")}` },
+    ),
+};
