@@ -1,8 +1,13 @@
 import NextAuthImport, { type AuthOptions } from "next-auth";
 import CredentialsImport from "next-auth/providers/credentials";
+import { createServer } from "node:http";
+import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { BruteForceDetector, type BruteForceSignal } from "otel-auth-audit";
 import { auditHandler, withAudit, type WithAuditOptions } from "otel-auth-audit/authjs";
 import { createTestAudit, type TestAudit } from "otel-auth-audit/testing";
+import { isKnownErrorCode } from "../src/authjs/error-codes.js";
+import { userHashOf } from "../src/better-auth/user-hash.js";
 import { CLIENT_IP, USER_AGENT, pagesServer, type ClientIdentity } from "./helpers/authjs-client.js";
 
 // next-auth 4 is CommonJS (`exports.default`): Next.js's bundler unwraps it, Node's ESM loader does not
@@ -30,7 +35,7 @@ async function setup(appOptions: Partial<AuthOptions> = {}, options: Omit<WithAu
   const t = createTestAudit();
   const authOptions = withAudit(
     {
-      secret: "nextauth-test-secret-0123456789abcdefghijklmnop",
+      secret: SECRET,
       session: { strategy: "jwt" },
       providers: [
         CredentialsProvider({
@@ -169,5 +174,203 @@ describe("next-auth 4 (Pages Router handler): withAudit + auditHandler", () => {
     await browser.post("/_log", { level: "error", code: "CredentialsSignin", message: "forged", csrfToken });
     expect(appLoggerError).toHaveBeenCalledWith("CredentialsSignin", expect.anything());
     expect(t.records()).toHaveLength(0);
+  });
+});
+
+const everything = (t: TestAudit, raw: unknown[] = []) =>
+  JSON.stringify([raw, t.records().map((r) => ({ body: r.body, attributes: r.attributes, eventName: r.eventName }))]);
+
+describe("next-auth 4: app text never becomes error.type", () => {
+  it("property: a message thrown by authorize or the signIn callback (the pattern v4's docs show) leaks into no record", async () => {
+    const canary = fc.record({
+      email: fc.emailAddress().filter((e) => e.length > 8),
+      password: fc.stringMatching(/^[A-Za-z0-9]{12}$/).map((s) => `pw-${s}`),
+      where: fc.constantFrom("authorize", "callback"),
+      json: fc.boolean(),
+      pattern: fc.constantFrom(
+        (e: string) => `No user found with email ${e}`,
+        (e: string, p: string) => `Wrong password ${p} for ${e}`,
+        (e: string) => e,
+        (e: string, p: string) => `AccessDenied&x=${e}&y=${p}`,
+      ),
+    });
+    const { server, t, raw } = await throwingApp();
+    await fc.assert(
+      fc.asyncProperty(canary, async ({ email, password, where, json, pattern }) => {
+        t.reset();
+        raw.length = 0;
+        const browser = server.client();
+        const csrfToken = await browser.csrf();
+        const form: Record<string, string> = { email, password, csrfToken, throwIn: where, message: pattern(email, password) };
+        if (json) form.json = "true";
+        const r = await browser.post("/callback/credentials", form);
+        // v4 itself puts the text in the answer: that is the app's business, the trail is ours
+        expect(JSON.stringify(r.body) + (r.location ?? "")).toContain("error=");
+        const records = t.records();
+        expect(records).toHaveLength(1);
+        expect(isKnownErrorCode(records[0]!.attributes["error.type"])).toBe(true);
+        expect(records[0]!.attributes["error.type"]).toBe(where === "authorize" ? "CredentialsSignin" : "AccessDenied");
+        const all = everything(t, raw);
+        expect(all.toLowerCase()).not.toContain(email.toLowerCase());
+        expect(all).not.toContain(password);
+      }),
+      { numRuns: 16 },
+    );
+  });
+});
+
+/** An app whose authorize or signIn callback throws the message the form names; records unredacted. */
+async function throwingApp() {
+  const raw: unknown[] = [];
+  const t = createTestAudit({ redaction: false });
+  const authOptions = withAudit(
+    {
+      secret: SECRET,
+      session: { strategy: "jwt" },
+      logger: { error: () => {} },
+      providers: [
+        CredentialsProvider({
+          credentials: { email: {}, password: {} },
+          authorize: async (credentials, req) => {
+            const body = req.body as Record<string, string>;
+            if (body.throwIn === "authorize") throw new Error(body.message);
+            return { id: "user-x", email: credentials?.email };
+          },
+        }),
+      ],
+      callbacks: {
+        signIn: ({ credentials }) => {
+          const body = credentials as Record<string, string> | undefined;
+          if (body?.throwIn === "callback") throw new Error(body.message);
+          return true;
+        },
+      },
+    } satisfies AuthOptions,
+    { loggerProvider: t.provider, beforeLog: (event) => void raw.push(event) },
+  );
+  const server = await pagesServer(auditHandler((req: object, res: object) => NextAuth(req as never, res as never, authOptions), authOptions));
+  servers.push(server);
+  return { t, raw, server };
+}
+
+const SECRET = "nextauth-test-secret-0123456789abcdefghijklmnop";
+const ACCOUNT = "target.account@example.com";
+
+describe("next-auth 4: refusals, JSON clients, account keys", () => {
+  it("a signIn callback returning a URL is a failed sign-in (redirect and json: true alike)", async () => {
+    const { t, browser } = await setup({ callbacks: { signIn: () => "/unauthorized" } });
+    const r = await browser.signIn("credentials", { email: ACCOUNT, password: PASSWORD });
+    expect(r.location).toContain("/unauthorized");
+    const csrfToken = await browser.csrf();
+    const j = await browser.post("/callback/credentials", { email: ACCOUNT, password: PASSWORD, csrfToken, json: "true" });
+    expect(j.status).toBe(200);
+    expect(await browser.session()).toBeNull();
+    expect(t.events().map((e) => [e.action, e.outcome, e.error, e.userHash])).toEqual([
+      ["sign-in:credentials", "failure", "AccessDenied", userHashOf({ email: ACCOUNT }, SECRET, {})],
+      ["sign-in:credentials", "failure", "AccessDenied", userHashOf({ email: ACCOUNT }, SECRET, {})],
+    ]);
+    expectRequestContext(t.records()[0]!.attributes);
+  });
+
+  it("a json: true client whose OAuth sign-in fails: the 200 { url: …error=OAuthSignin } is read from res.json", async () => {
+    const down = createServer((_req, res) => res.writeHead(503).end());
+    await new Promise<void>((resolve) => down.listen(0, "127.0.0.1", resolve));
+    const issuer = `http://127.0.0.1:${(down.address() as { port: number }).port}`;
+    try {
+      const { t, browser } = await setup({
+        logger: { error: () => {} },
+        providers: [
+          {
+            id: "acme",
+            name: "Acme",
+            type: "oauth",
+            wellKnown: `${issuer}/.well-known/openid-configuration`,
+            clientId: "acme-client",
+            clientSecret: "acme-secret",
+            idToken: true,
+            profile: (p: { sub: string }) => ({ id: p.sub }),
+          },
+        ],
+      });
+      const csrfToken = await browser.csrf();
+      const r = await browser.post("/signin/acme", { csrfToken, json: "true", callbackUrl: "http://localhost:3000" });
+      expect(r.status).toBe(200);
+      expect((r.body as { url: string }).url).toContain("error=OAuthSignin");
+      expect(t.records()).toHaveLength(1);
+      const record = t.find({ action: "sign-in:oauth" })!;
+      expect(record.attributes).toMatchObject({ "audit.outcome": "failure", "error.type": "OAuthSignin", "audit.metadata.provider": "acme", "url.path": "/api/auth/signin/acme" });
+      expectRequestContext(record.attributes);
+    } finally {
+      await new Promise((resolve) => down.close(resolve));
+    }
+  });
+
+  it("12 wrong passwords from one client raise one account_ip signal, even when the client rotates X-Forwarded-For", async () => {
+    const t = createTestAudit({ redaction: false });
+    const signals: BruteForceSignal[] = [];
+    new BruteForceDetector({ ip: false, account: false, onSuspected: (s) => void signals.push(s) }).attach(t.audit);
+    const authOptions = withAudit(
+      {
+        secret: SECRET,
+        session: { strategy: "jwt" },
+        providers: [CredentialsProvider({ credentials: { email: {}, password: {} }, authorize: async () => null })],
+      } satisfies AuthOptions,
+      // the default: no proxy trusted, the socket's address counts
+      { logger: t.audit },
+    );
+    const server = await pagesServer(auditHandler((req: object, res: object) => NextAuth(req as never, res as never, authOptions), authOptions));
+    servers.push(server);
+    for (let i = 0; i < 12; i++) {
+      const browser = server.client({ forwardedFor: `198.51.100.${i + 1}` });
+      await browser.signIn("credentials", { email: ACCOUNT, password: `guess-${i}` });
+    }
+    const failures = t.findAll({ action: "sign-in:credentials", outcome: "failure" });
+    expect(failures).toHaveLength(12);
+    expect(new Set(failures.map((f) => f.attributes["client.address"]))).toEqual(new Set(["127.0.0.1"]));
+    expect(signals).toHaveLength(1);
+    expect(signals[0]).toMatchObject({ kind: "account_ip", account: userHashOf({ email: ACCOUNT }, SECRET, {}), ipAddress: "127.0.0.1" });
+    expect(everything(t)).not.toContain(ACCOUNT);
+  });
+});
+
+describe("next-auth 4: trusted proxies", () => {
+  const spoofed = "6.6.6.6";
+  for (const [name, options, expected] of [
+    ["default (trust none): the socket's address", {}, "127.0.0.1"],
+    ["one hop: the address the proxy appended", { trustedProxies: 1 }, CLIENT_IP],
+    ["loopback trusted: the first untrusted hop from the right", { trustedProxies: ["loopback"] }, CLIENT_IP],
+    ["two hops: the client's own claim, as configured", { trustedProxies: 2 }, spoofed],
+  ] as const) {
+    it(`${name}`, async () => {
+      // the client sends X-Forwarded-For: 6.6.6.6; a proxy on loopback appends the address it saw
+      const { t, browser } = await setup({}, options, { forwardedFor: `${spoofed}, ${CLIENT_IP}` });
+      await browser.signIn("credentials", { email: ACCOUNT, password: "wrong" });
+      expect(t.records()[0]!.attributes["client.address"]).toBe(expected);
+    });
+  }
+});
+
+describe("next-auth 4: withAudit alone", () => {
+  it("records failures and refusals from its hooks, without request context, and no false failure", async () => {
+    const t = createTestAudit();
+    const authOptions = withAudit(
+      {
+        secret: SECRET,
+        session: { strategy: "jwt" },
+        providers: [CredentialsProvider({ credentials: { email: {}, password: {} }, authorize: async (c) => (c?.password === PASSWORD ? { id: "u" } : null) })],
+        callbacks: { signIn: ({ credentials }) => ((credentials as { email?: string } | undefined)?.email === "blocked@example.com" ? "/blocked" : true) },
+      } satisfies AuthOptions,
+      { loggerProvider: t.provider },
+    );
+    const server = await pagesServer((req: object, res: object) => NextAuth(req as never, res as never, authOptions));
+    servers.push(server);
+    const browser = server.client();
+    await browser.signIn("credentials", { email: ACCOUNT, password: "wrong" });
+    await browser.signIn("credentials", { email: "blocked@example.com", password: PASSWORD });
+    await browser.post("/signout", {});
+    expect(t.events().map((e) => [e.action, e.error, e.ipAddress])).toEqual([
+      ["sign-in:credentials", "CredentialsSignin", undefined],
+      ["sign-in:credentials", "AccessDenied", undefined],
+    ]);
   });
 });
