@@ -374,3 +374,48 @@ describe("next-auth 4: withAudit alone", () => {
     ]);
   });
 });
+
+describe("next-auth 4: OAuth callback failures", () => {
+  const acme = {
+    id: "acme",
+    name: "Acme",
+    type: "oauth" as const,
+    authorization: "http://127.0.0.1:9/authorize",
+    token: "http://127.0.0.1:9/token",
+    userinfo: "http://127.0.0.1:9/userinfo",
+    clientId: "acme-client",
+    clientSecret: "acme-secret",
+    profile: (p: { id: string }) => ({ id: p.id }),
+  };
+
+  for (const [name, query, code] of [
+    ["the provider answered error=access_denied", "?error=access_denied&error_description=jane%40example.com%20said%20no", "Callback"],
+    ["a forged callback without the state cookie", "?code=stolen-code&state=forged-state", "OAuthCallback"],
+  ] as const) {
+    it(`${name}: sign-in:oauth, failure, v4's ${code} code, and nothing from the query`, async () => {
+      const { t, browser } = await setup({ providers: [acme], logger: { error: () => {} } });
+      const r = await browser.get(`/callback/acme${query}`);
+      expect(r.location).toContain(`error=${code}`);
+      expect(t.records()).toHaveLength(1);
+      const record = t.find({ action: "sign-in:oauth" })!;
+      expect(record.attributes).toMatchObject({
+        "audit.outcome": "failure",
+        "error.type": code,
+        "audit.metadata.provider": "acme",
+        "url.path": "/api/auth/callback/acme",
+        "http.request.method": "GET",
+      });
+      expectRequestContext(record.attributes);
+      const all = JSON.stringify(t.records().map((x) => x.attributes));
+      expect(all).not.toContain("jane");
+      expect(all).not.toContain("stolen-code");
+    });
+  }
+
+  it("a callback to a provider that is not configured: v4 answers 400, nothing of the segment is recorded", async () => {
+    const { t, browser } = await setup({ providers: [acme], logger: { error: () => {} } });
+    const r = await browser.get(`/callback/${encodeURIComponent("jane@example.com")}?code=x&state=y`);
+    expect(r.status).toBe(400);
+    expect(JSON.stringify(t.records().map((x) => x.attributes))).not.toContain("jane");
+  });
+});
