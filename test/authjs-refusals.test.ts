@@ -270,3 +270,52 @@ describe("Auth.js v5: App Router — auditHandlers, lazy config, server actions"
     expect(record.attributes["user.hash"]).toBe(userHashOf({ email: EMAIL }, SECRET, {}));
   });
 });
+
+describe("Auth.js v5: OAuth callback failures and severity", () => {
+  it("a forged OAuth callback (no PKCE cookie): sign-in:oauth, InvalidCheck, with request context", async () => {
+    const t = createTestAudit();
+    const config = withAudit(
+      {
+        basePath: "/auth",
+        secret: SECRET,
+        trustHost: true,
+        logger: { error: () => {} },
+        providers: [
+          {
+            id: "acme",
+            name: "Acme",
+            type: "oauth",
+            authorization: "http://127.0.0.1:9/authorize",
+            token: "http://127.0.0.1:9/token",
+            userinfo: "http://127.0.0.1:9/userinfo",
+            clientId: "acme-client",
+            clientSecret: "acme-secret",
+          },
+        ],
+      } satisfies AuthConfig,
+      { loggerProvider: t.provider, trustedProxies: ["private"] },
+    );
+    const browser = webClient(auditHandler((request: Request) => Auth(request, config), config));
+    const r = await browser.get("/callback/acme?code=stolen-code&state=forged");
+    expect(r.location).toContain("error=");
+    expect(t.records()).toHaveLength(1);
+    const record = t.find({ action: "sign-in:oauth" })!;
+    expect(record.attributes).toMatchObject({
+      "audit.outcome": "failure",
+      "error.type": "InvalidCheck",
+      "audit.metadata.provider": "acme",
+      "client.address": CLIENT_IP,
+      "url.path": "/auth/callback/acme",
+    });
+    expect(JSON.stringify(record.attributes)).not.toContain("stolen-code");
+  });
+
+  it("severity: a sign-in is medium → SeverityNumber INFO2 (10), severityText INFO; a failure high → WARN (13)", async () => {
+    const { t, browser } = app();
+    await browser.signIn("credentials", { email: EMAIL, password: PASSWORD });
+    await browser.signIn("credentials", { email: EMAIL, password: "wrong" });
+    const [ok, failed] = t.records();
+    expect([ok!.attributes["audit.severity"], ok!.severityNumber, ok!.severityText]).toEqual(["medium", 10, "INFO"]);
+    expect([failed!.attributes["audit.severity"], failed!.severityNumber, failed!.severityText]).toEqual(["high", 13, "WARN"]);
+  });
+});
