@@ -271,6 +271,24 @@ describe("Auth.js v5: App Router — auditHandlers, lazy config, server actions"
   });
 });
 
+describe("Auth.js v5: the headers option outside a request", () => {
+  for (const [name, headers] of [
+    ["throws (Next.js outside a request scope)", () => {
+      throw new Error("`headers` was called outside a request scope");
+    }],
+    ["rejects", async () => Promise.reject(new Error("no request"))],
+  ] as const) {
+    it(`headers() ${name}: the record is still emitted, without request context`, async () => {
+      const { t, config } = app({ audit: { headers } });
+      await webClient((request) => Auth(request, config)).signIn("credentials", { email: EMAIL, password: "wrong" });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      const record = t.find({ action: "sign-in:credentials", outcome: "failure" })!;
+      expect(record.attributes["client.address"]).toBeUndefined();
+      expect(record.attributes["user.hash"]).toBe(userHashOf({ email: EMAIL }, SECRET, {}));
+    });
+  }
+});
+
 describe("Auth.js v5: OAuth callback failures and severity", () => {
   it("a forged OAuth callback (no PKCE cookie): sign-in:oauth, InvalidCheck, with request context", async () => {
     const t = createTestAudit();

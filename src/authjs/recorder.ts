@@ -61,7 +61,10 @@ export class AuthjsRecorder {
         beforeLog: options.beforeLog,
         afterLog: options.afterLog,
       });
-    this.#capture = { ...DEFAULT_CAPTURE, ...options.capture };
+    this.#capture = {
+      ipAddress: options.capture?.ipAddress ?? DEFAULT_CAPTURE.ipAddress,
+      userAgent: options.capture?.userAgent ?? DEFAULT_CAPTURE.userAgent,
+    };
     this.#enabled = options.enabled ?? true;
     this.sessionEvents = options.events?.session ?? false;
     this.identifierFields = (options.userHash && options.userHash.fields) || DEFAULT_IDENTIFIER_FIELDS;
@@ -85,10 +88,12 @@ export class AuthjsRecorder {
   record(fields: EventFields, view: ConfigView, scope: RequestScope | undefined): void {
     if (!this.enabled) return;
     try {
-      if (scope || !this.#options.headers) return this.#emit(fields, view, scope);
-      // a server action or an unwrapped route: Next.js's headers() knows the request
-      Promise.resolve(this.#options.headers())
-        .then((headers) => newScope(infoFromHeaders(headers)))
+      const { headers } = this.#options;
+      if (scope || !headers) return this.#emit(fields, view, scope);
+      // a server action or an unwrapped route: Next.js's headers() knows the request; outside
+      // one it throws, and the record goes out without request context
+      new Promise<Parameters<typeof infoFromHeaders>[0]>((resolve) => resolve(headers()))
+        .then((found) => newScope(infoFromHeaders(found)))
         .catch(() => undefined)
         .then((found) => this.#emit(fields, view, found));
     } catch (error) {
