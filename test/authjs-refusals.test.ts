@@ -9,6 +9,7 @@ import { createTestAudit, type TestAudit } from "otel-auth-audit/testing";
 import { userHashOf } from "../src/better-auth/user-hash.js";
 import { isKnownErrorCode } from "../src/authjs/error-codes.js";
 import { BASE_URL, CLIENT_IP, USER_AGENT, webClient } from "./helpers/authjs-client.js";
+import { OAUTH_USER, startOAuthServer } from "./helpers/oauth-server.js";
 
 const SECRET = "authjs-refusals-secret-0123456789abcdefghijklmnop";
 const PASSWORD = "correct-horse-refusals-5";
@@ -335,5 +336,75 @@ describe("Auth.js v5: OAuth callback failures and severity", () => {
     const [ok, failed] = t.records();
     expect([ok!.attributes["audit.severity"], ok!.severityNumber, ok!.severityText]).toEqual(["medium", 10, "INFO"]);
     expect([failed!.attributes["audit.severity"], failed!.severityNumber, failed!.severityText]).toEqual(["high", 13, "WARN"]);
+  });
+});
+
+describe("Auth.js v5: a real OAuth 2.0 flow (PKCE, token exchange, userinfo) on loopback", () => {
+  async function oauthApp(signIn?: SignInCallback) {
+    const provider = await startOAuthServer();
+    const t = createTestAudit();
+    const config = withAudit(
+      {
+        basePath: "/auth",
+        secret: SECRET,
+        trustHost: true,
+        session: { strategy: "jwt" },
+        logger: { error: () => {} },
+        providers: [
+          {
+            id: "acme",
+            name: "Acme",
+            type: "oauth",
+            authorization: { url: `${provider.issuer}/authorize`, params: { scope: "profile" } },
+            token: `${provider.issuer}/token`,
+            userinfo: `${provider.issuer}/userinfo`,
+            clientId: "acme-client",
+            clientSecret: "acme-secret",
+            profile: (p: typeof OAUTH_USER) => ({ id: p.sub, email: p.email, name: p.name }),
+          },
+        ],
+        callbacks: signIn ? { signIn } : {},
+      } satisfies AuthConfig,
+      { loggerProvider: t.provider, trustedProxies: ["private"] },
+    );
+    const browser = webClient(auditHandler((request: Request) => Auth(request, config), config));
+    /** Starts the sign-in, follows the provider's approval, lands on the callback. */
+    const signInWithAcme = async () => {
+      const csrfToken = await browser.csrf();
+      const start = await browser.post("/signin/acme", { csrfToken, callbackUrl: BASE_URL });
+      const approval = await fetch(start.location!, { redirect: "manual", signal: AbortSignal.timeout(10_000) });
+      const callback = new URL(approval.headers.get("location")!);
+      return browser.get(`/callback/acme${callback.search}`);
+    };
+    return { t, browser, provider, signInWithAcme };
+  }
+
+  it("a successful OAuth sign-in: one sign-in:oauth record with the user and the request", async () => {
+    const { t, browser, provider, signInWithAcme } = await oauthApp();
+    try {
+      const r = await signInWithAcme();
+      expect(r.location).toBe(BASE_URL);
+      expect((await browser.session())?.user?.email).toBe(OAUTH_USER.email);
+      expect(t.events().map((e) => [e.action, e.outcome, e.userId, e.ipAddress, e.path])).toEqual([
+        // without an adapter, v5 gives a JWT user a fresh id
+        ["sign-in:oauth", "success", expect.any(String), CLIENT_IP, "/auth/callback/acme"],
+      ]);
+    } finally {
+      await provider.close();
+    }
+  });
+
+  it("the signIn callback refuses the OAuth user with a URL: sign-in:oauth, failure, AccessDenied", async () => {
+    const { t, browser, provider, signInWithAcme } = await oauthApp(() => "/members-only");
+    try {
+      const r = await signInWithAcme();
+      expect(r.location).toBe(`${BASE_URL}/members-only`);
+      expect(await browser.session()).toBeNull();
+      expect(t.events().map((e) => [e.action, e.outcome, e.error, e.userId ?? null, e.ipAddress, e.metadata?.provider])).toEqual([
+        ["sign-in:oauth", "failure", "AccessDenied", null, CLIENT_IP, "acme"],
+      ]);
+    } finally {
+      await provider.close();
+    }
   });
 });
