@@ -9,6 +9,7 @@ import { createTestAudit, type TestAudit } from "otel-auth-audit/testing";
 import { isKnownErrorCode } from "../src/authjs/error-codes.js";
 import { userHashOf } from "../src/better-auth/user-hash.js";
 import { CLIENT_IP, USER_AGENT, pagesServer, type ClientIdentity } from "./helpers/authjs-client.js";
+import { OAUTH_USER, startOAuthServer } from "./helpers/oauth-server.js";
 
 // next-auth 4 is CommonJS (`exports.default`): Next.js's bundler unwraps it, Node's ESM loader does not
 const unwrap = <M extends { default: unknown }>(m: M): M["default"] => (typeof m === "function" ? m : m.default);
@@ -417,5 +418,56 @@ describe("next-auth 4: OAuth callback failures", () => {
     const r = await browser.get(`/callback/${encodeURIComponent("jane@example.com")}?code=x&state=y`);
     expect(r.status).toBe(400);
     expect(JSON.stringify(t.records().map((x) => x.attributes))).not.toContain("jane");
+  });
+});
+
+describe("next-auth 4: a real OAuth 2.0 flow on loopback", () => {
+  async function oauthApp(signIn?: NonNullable<AuthOptions["callbacks"]>["signIn"]) {
+    const provider = await startOAuthServer();
+    servers.push(provider);
+    const { t, browser } = await setup({
+      logger: { error: () => {} },
+      providers: [
+        {
+          id: "acme",
+          name: "Acme",
+          type: "oauth",
+          authorization: { url: `${provider.issuer}/authorize`, params: { scope: "profile" } },
+          token: `${provider.issuer}/token`,
+          userinfo: `${provider.issuer}/userinfo`,
+          clientId: "acme-client",
+          clientSecret: "acme-secret",
+          checks: ["state", "pkce"],
+          profile: (p: typeof OAUTH_USER) => ({ id: p.sub, email: p.email, name: p.name }),
+        },
+      ],
+      ...(signIn ? { callbacks: { signIn } } : {}),
+    });
+    const signInWithAcme = async () => {
+      const csrfToken = await browser.csrf();
+      const start = await browser.post("/signin/acme", { csrfToken, callbackUrl: "http://localhost:3000" });
+      const approval = await fetch(start.location!, { redirect: "manual", signal: AbortSignal.timeout(10_000) });
+      const callback = new URL(approval.headers.get("location")!);
+      return browser.get(`/callback/acme${callback.search}`);
+    };
+    return { t, browser, signInWithAcme };
+  }
+
+  it("success: one sign-in:oauth record with the provider's user id and the request", async () => {
+    const { t, browser, signInWithAcme } = await oauthApp();
+    const r = await signInWithAcme();
+    expect(r.location).toBe("http://localhost:3000");
+    expect((await browser.session())?.user?.email).toBe(OAUTH_USER.email);
+    expect(t.events().map((e) => [e.action, e.outcome, e.userId, e.metadata?.provider])).toEqual([["sign-in:oauth", "success", OAUTH_USER.sub, "acme"]]);
+    expectRequestContext(t.records()[0]!.attributes);
+  });
+
+  it("the signIn callback refuses with a URL: sign-in:oauth, failure, AccessDenied", async () => {
+    const { t, browser, signInWithAcme } = await oauthApp(() => "/members-only");
+    const r = await signInWithAcme();
+    expect(r.location).toContain("/members-only");
+    expect(await browser.session()).toBeNull();
+    expect(t.events().map((e) => [e.action, e.outcome, e.error, e.userId ?? null, e.metadata?.provider])).toEqual([["sign-in:oauth", "failure", "AccessDenied", null, "acme"]]);
+    expectRequestContext(t.records()[0]!.attributes);
   });
 });
