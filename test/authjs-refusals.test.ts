@@ -408,3 +408,28 @@ describe("Auth.js v5: a real OAuth 2.0 flow (PKCE, token exchange, userinfo) on 
     }
   });
 });
+
+describe("Auth.js v5: interleaved requests", () => {
+  it("20 concurrent sign-ins, refusals and failures from 20 clients: each record carries its own request", async () => {
+    const { t, handler } = app({ signIn: ({ user }) => (user?.email?.startsWith("refused") ? "/no" : true) });
+    const kinds = ["ok", "wrong", "refused", "ok"] as const;
+    const rs = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => {
+        const kind = kinds[i % kinds.length]!;
+        const browser = webClient(handler, "/auth", { forwardedFor: `198.51.100.${i + 1}, 10.0.0.1`, userAgent: `client-${i}` });
+        const email = `${kind === "refused" ? "refused" : "user"}-${i}@example.com`;
+        return browser.signIn("credentials", { email, password: kind === "wrong" ? "nope" : PASSWORD });
+      }),
+    );
+    expect(rs.map((r) => r.status)).toEqual(Array(20).fill(302));
+    const events = t.events();
+    expect(events).toHaveLength(20);
+    for (const e of events) {
+      const i = Number(e.userAgent!.slice("client-".length));
+      expect(e.ipAddress).toBe(`198.51.100.${i + 1}`);
+      const kind = kinds[i % kinds.length];
+      expect([e.outcome, e.error]).toEqual(kind === "ok" ? ["success", undefined] : ["failure", kind === "wrong" ? "CredentialsSignin" : "AccessDenied"]);
+      if (kind !== "ok") expect(e.userHash).toBe(userHashOf({ email: `${kind === "refused" ? "refused" : "user"}-${i}@example.com` }, SECRET, {}));
+    }
+  });
+});
