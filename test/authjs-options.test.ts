@@ -129,3 +129,27 @@ describe("withAudit options are validated at construction", () => {
     expect(() => withAudit(() => config, { trustedProxies: "all" } as never)).toThrow(AuditOptionsError);
   });
 });
+
+describe("withAudit twice", () => {
+  it("a config audited twice records each event once", async () => {
+    const t = createTestAudit();
+    const config = withAudit(
+      withAudit(
+        {
+          basePath: "/auth",
+          secret: "authjs-options-secret-0123456789abcdefghijklmnop",
+          trustHost: true,
+          logger: { error: () => {} },
+          providers: [Credentials({ credentials: { password: {} }, authorize: async (c) => (c.password === "right" ? { id: "u1" } : null) })],
+          callbacks: { signIn: () => "/refused" },
+        } satisfies AuthConfig,
+        { loggerProvider: t.provider },
+      ),
+      { loggerProvider: t.provider },
+    );
+    const browser = webClient(auditHandler((request: Request) => Auth(request, config), config));
+    await browser.signIn("credentials", { password: "wrong" });
+    await browser.signIn("credentials", { password: "right" });
+    expect(t.events().map((e) => e.error)).toEqual(["CredentialsSignin", "AccessDenied"]);
+  });
+});

@@ -1,3 +1,4 @@
+import { diag } from "@opentelemetry/api";
 import { ACTIONS, providerMetadata, signInAction } from "./actions.js";
 import {
   authErrorType,
@@ -55,7 +56,14 @@ export function withAudit<C extends AuthConfigLike, R>(
   options: WithAuditOptions = {},
 ): C | ((request: R) => Promise<C>) {
   const recorder = new AuthjsRecorder(parseWithAuditOptions(options));
-  if (typeof config !== "function") return auditConfig(config, recorder, undefined);
+  if (typeof config !== "function") {
+    // audited twice (withAudit and an instrumentation's authjs()) would record everything twice
+    if (auditOf(config)) {
+      diag.warn("otel-auth-audit: withAudit: this config is already audited; it is returned unchanged");
+      return config;
+    }
+    return auditConfig(config, recorder, undefined);
+  }
   // next-auth 5's lazy config: called per request with the route's request (undefined in a server action)
   return async (request: R) => {
     const resolved = await config(request);
