@@ -10,6 +10,8 @@ import {
 } from "./event.js";
 import { inferSeverity, severityMapping, type SeverityMapping } from "./severity.js";
 import { callSafely } from "./report.js";
+import { parseOptions } from "./options.js";
+import { auditLoggerOptionsSchema } from "./option-schemas.js";
 import { SCOPE_NAME, VERSION } from "./version.js";
 
 type MaybePromise<T> = T | Promise<T>;
@@ -49,6 +51,7 @@ export class AuditLogger {
   enabled: boolean;
 
   constructor(options: AuditLoggerOptions = {}) {
+    parseOptions("AuditLogger", auditLoggerOptionsSchema, options);
     this.#options = options;
     this.#provider = options.loggerProvider;
     this.#mapping = severityMapping(options.severityMapping);
@@ -155,6 +158,7 @@ export class AuditLogger {
         }
       });
     } catch (error) {
+      if (isRefusal(error)) throw error;
       diag.error("otel-auth-audit: emit failed", error);
       return Promise.resolve(null);
     }
@@ -176,6 +180,7 @@ export class AuditLogger {
     try {
       return this.#emitNow(event, ctx, beforeLogError);
     } catch (error) {
+      if (isRefusal(error)) throw error;
       diag.error("otel-auth-audit: an event could not be turned into a record; a minimal record is emitted", error);
       const minimal: AuditEvent = {
         action: safeString(() => event.action) ?? "unknown",
@@ -236,6 +241,14 @@ export const BEFORE_LOG_ERROR_ATTR = "audit.before_log.error";
 /** How long an async beforeLog may take before the original event is recorded without it. */
 const BEFORE_LOG_TIMEOUT_MS = 5_000;
 
+/**
+ * A pipeline that refuses records on purpose (a full spool with `overflow: "reject"`) wants the
+ * audited call to fail: that error is the caller's to see, not a fault to paper over.
+ */
+function isRefusal(error: unknown): boolean {
+  return error instanceof Error && (error as { code?: unknown }).code === "AUDIT_SPOOL_FULL";
+}
+
 /** The value's `then`, when it is a promise-like; reading it may itself throw (a hostile getter). */
 function thenable(value: unknown): PromiseLike<unknown> | undefined {
   if (value === null || (typeof value !== "object" && typeof value !== "function")) return undefined;
@@ -289,5 +302,6 @@ function bodyFor(event: AuditEvent): string {
 }
 
 export function createAuditLogger(options: AuditLoggerOptions = {}): AuditLogger {
+  parseOptions("createAuditLogger", auditLoggerOptionsSchema, options);
   return new AuditLogger(options);
 }

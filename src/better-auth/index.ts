@@ -19,6 +19,8 @@ import { auditLogEndpoints, DEFAULT_MAX_METADATA_BYTES, type AuditLogRuntime } f
 import { auditLogSchemaWith } from "./schema.js";
 import { checkRetention, createPluginStore, usesDatabase, type PluginStore } from "./store.js";
 import type { AuditLogOptions, CaptureOptions, PathConfig } from "./types.js";
+import { auditLogOptionsSchema } from "./options.js";
+import { parseOptions } from "../options.js";
 
 export { auditHandler } from "./rate-limit.js";
 export type { AuditLogOptions, CaptureOptions, PathConfig, PathOption, PiiRedactionOptions, RateLimitRule } from "./types.js";
@@ -65,6 +67,7 @@ export interface AuditLogHandle {
  * `/audit-log/*` endpoints. `betterAuth({ plugins: [auditLog()] })`.
  */
 export function auditLog(options: AuditLogOptions = {}) {
+  parseOptions("auditLog", auditLogOptionsSchema, options);
   checkRetention(options);
   const capture = { ...DEFAULT_CAPTURE, ...options.capture };
   const paths = (options.paths ?? []).map((p) => (typeof p === "string" ? { path: p, config: {} as PathConfig } : { path: p.path, config: p.config ?? {} }));

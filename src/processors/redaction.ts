@@ -6,6 +6,7 @@ import { eventNameFor } from "../attributes.js";
 import { jcs } from "../chain/canonical.js";
 import { secretKey, type SecretInput } from "../chain/keys.js";
 import { optionSchemas, parseOptions } from "../options.js";
+import { scopesSchema, secretSchema } from "../option-schemas.js";
 import { bareObject } from "../safe-keys.js";
 import { base64Matcher, bearerMatcher, cardMatcher, emailMatcher, hexMatcher, jwtMatcher, type Matcher, type Span } from "./matchers.js";
 import { deleteAttribute } from "./record.js";
@@ -82,12 +83,6 @@ const patternSchema = z
     precheck: optionSchemas.fn().optional(),
   })
   .refine((p) => (p.regex === undefined) !== (p.match === undefined), { message: "give exactly one of regex or match" });
-/** `"all"` or a non-empty list: a lone scope name as a string would otherwise match no record at all. */
-export const scopesSchema = z.union([z.literal("all"), z.array(z.string().min(1)).min(1)]);
-const secretSchema = z.custom<SecretInput>(
-  (v) => (typeof v === "string" && v.length > 0) || v instanceof Uint8Array || (typeof v === "object" && v !== null && (v as { type?: unknown }).type === "secret"),
-  { message: "expected a non-empty string, a Buffer or a secret KeyObject" },
-);
 export const redactionOptionsSchema = z.strictObject({
   keys: z.array(keySchema).min(1).optional(),
   extraKeys: z.array(keySchema).optional(),
