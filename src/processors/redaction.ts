@@ -185,11 +185,13 @@ const MAX_DECODE = 4;
 const MAX_PAIR_NAME = 128;
 /** Characters that may appear in the name of a `name=value` pair (URL query, form body, free text). */
 const isPairNameChar = (c: number): boolean =>
+  c >= 128 /* letters of any script, fullwidth forms: NFKC-normalised when matched */ ||
   (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45 || c === 46 || c === 91 || c === 93 || c === 37 || c === 36;
 /** What may come before a pair's name: start, `?`, `&`, `;`, `,`, whitespace, quotes, brackets. */
 const isPairStart = (c: number): boolean => Number.isNaN(c) || c === 63 || c === 38 || c === 59 || c === 44 || c <= 32 || c === 34 || c === 39 || c === 40 || c === 123 || c === 60 || c === 47 || c === 35;
 /** Where a pair's value ends. */
-const isPairValueEnd = (c: number): boolean => c === 38 || c === 59 || c === 35 || c <= 32 || c === 34 || c === 39 || c === 60 || c === 62 || c === 44 || c === 41 || c === 125;
+const isPairValueEnd = (c: number): boolean =>
+  c === 38 || c === 59 || c === 35 || c <= 32 || c === 34 || c === 39 || c === 60 || c === 62 || c === 44 || c === 41 || c === 125 || c === 92;
 
 let warnedUnkeyedHash = false;
 
@@ -214,6 +216,8 @@ export class RedactionProcessor implements LogRecordProcessor {
   #hashKey: KeyObject | undefined;
   #limits: Required<RedactionLimits>;
   #normCache = new Map<string, string>();
+  /** `name=value` names seen, and whether they match a rule: names repeat, decoding them does not need to. */
+  #pairNames = new Map<string, RedactionStrategy | null>();
   #plans = new Map<string, AttributePlan>();
 
   constructor(options: RedactionOptions = {}) {
@@ -346,7 +350,7 @@ export class RedactionProcessor implements LogRecordProcessor {
   /** A dotted attribute name: its segments are the path of its value. */
   #dottedPlan(dotted: string): AttributePlan {
     const path = dotted.split(".").map((s) => this.#norm(s));
-    return { path, strategy: this.#keyMatch(path) };
+    return { path, strategy: this.#keyMatch(path) ?? (dotted.includes("[") ? this.#pairNameMatch(dotted) : undefined) };
   }
 
   #keyMatch(path: string[]): RedactionStrategy | undefined {
@@ -412,7 +416,8 @@ export class RedactionProcessor implements LogRecordProcessor {
           continue;
         }
         path.push(this.#norm(key));
-        const strategy = this.#keyMatch(path);
+        // `user[password]` (form-style names in JSON) is matched by its last bracketed part too
+        const strategy = this.#keyMatch(path) ?? (key.includes("[") ? this.#pairNameMatch(key) : undefined);
         if (strategy) {
           this.#put(f, child, this.#apply(child, strategy));
           continue;
@@ -501,6 +506,8 @@ export class RedactionProcessor implements LogRecordProcessor {
         while (k >= 0 && s.charCodeAt(k) <= 32 && i - k < 8) k--;
         if (s.charCodeAt(k) !== 34) continue;
         nameEnd = k;
+        // JSON text inside JSON text escapes its quotes: `\"name\":`
+        while (nameEnd > 0 && s.charCodeAt(nameEnd - 1) === 92 && nameEnd > i - 16) nameEnd--;
         quoted = true;
       }
       let k = nameEnd - 1;
@@ -514,10 +521,25 @@ export class RedactionProcessor implements LogRecordProcessor {
       // the value: a quoted string to its closing quote, else up to a delimiter
       let v = i + 1;
       while (v < s.length && s.charCodeAt(v) === 32 && c === 58) v++;
+      let escaped = 0;
+      while (s.charCodeAt(v + escaped) === 92 && escaped < 16) escaped++;
       let end = v;
-      if (s.charCodeAt(v) === 34) {
+      if (s.charCodeAt(v + escaped) === 34) {
+        v += escaped;
         end = v + 1;
-        while (end < s.length && s.charCodeAt(end) !== 34) end += s.charCodeAt(end) === 92 ? 2 : 1;
+        // to the closing quote; an escaped opening quote closes at the first escaped quote
+        while (end < s.length && s.charCodeAt(end) !== 34) {
+          if (s.charCodeAt(end) === 92) {
+            if (escaped > 0 && s.charCodeAt(end + 1) === 34) break;
+            if (escaped > 0) {
+              end++;
+              continue;
+            }
+            end += 2;
+            continue;
+          }
+          end++;
+        }
         end = Math.min(end, s.length);
         if (end > v + 1) out.push([v + 1, end, strategy]);
       } else {
@@ -532,6 +554,15 @@ export class RedactionProcessor implements LogRecordProcessor {
 
   /** A pair's name (`token`, `user%5Bpassword%5D`, `user[password]`, `auth.code`) against the key rules. */
   #pairNameMatch(raw: string): RedactionStrategy | undefined {
+    const known = this.#pairNames.get(raw);
+    if (known !== undefined) return known ?? undefined;
+    const strategy = this.#pairNameRule(raw);
+    if (this.#pairNames.size > 10_000) this.#pairNames.clear();
+    this.#pairNames.set(raw, strategy ?? null);
+    return strategy;
+  }
+
+  #pairNameRule(raw: string): RedactionStrategy | undefined {
     let name = raw;
     if (name.includes("%")) {
       try {
