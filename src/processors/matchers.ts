@@ -235,42 +235,30 @@ export const base64Matcher: Matcher = (s) => {
 
 // ---- card numbers ----------------------------------------------------------------------------
 
-function luhn(digits: number[], from: number, to: number): boolean {
-  let sum = 0;
-  for (let k = to - 1, n = 0; k >= from; k--, n++) {
-    let d = digits[k]!;
-    if (n % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
-
 /**
  * Payment card numbers: 13–19 digits, optionally grouped by single spaces or hyphens, passing the
- * Luhn check, between word boundaries. Candidates start and end on group boundaries, so at most
- * 19 of them start at each group: linear.
+ * Luhn check, between word boundaries. Candidates start and end on group boundaries; with prefix
+ * sums each Luhn check is O(1), so at most 7 candidates per group start cost constant time, and
+ * a run allocates a few typed arrays once: linear. A run of more than 4096 digits is masked whole.
  */
+const MAX_CARD_RUN = 4096;
+
 export const cardMatcher: Matcher = (s) => {
   const spans: Span[] = [];
   let i = 0;
   while (i < s.length) {
-    const c = s.charCodeAt(i);
-    if (!isDigit(c) || (i > 0 && isWord(s.charCodeAt(i - 1)))) {
+    if (!isDigit(s.charCodeAt(i)) || (i > 0 && isWord(s.charCodeAt(i - 1)))) {
       i++;
       continue;
     }
-    // one run of digit groups joined by single separators
-    const groups: Array<{ start: number; end: number; first: number }> = [];
-    const digits: number[] = [];
+    // the run: digit groups joined by single separators
     let j = i;
+    let count = 0;
     for (;;) {
-      const start = j;
-      const first = digits.length;
-      while (j < s.length && isDigit(s.charCodeAt(j))) digits.push(s.charCodeAt(j++) - 48);
-      groups.push({ start, end: j, first });
+      while (j < s.length && isDigit(s.charCodeAt(j))) {
+        j++;
+        count++;
+      }
       const sep = s.charCodeAt(j);
       if ((sep === 32 || sep === 45) && isDigit(s.charCodeAt(j + 1))) {
         j++;
@@ -279,23 +267,60 @@ export const cardMatcher: Matcher = (s) => {
       break;
     }
     const runEnd = j;
-    // the run must end at a word boundary, like `\b` after the last digit
-    const boundaryAfter = (end: number) => end >= s.length || !isWord(s.charCodeAt(end));
-    let g = 0;
-    while (g < groups.length) {
-      let best = -1;
-      for (let h = g; h < groups.length; h++) {
-        const count = groups[h]!.end - groups[h]!.start + (groups[h]!.first - groups[g]!.first);
-        const n = digits.length > 0 ? groups[h]!.first + (groups[h]!.end - groups[h]!.start) - groups[g]!.first : 0;
-        if (n > 19 || count > 19 * 2) break;
-        if (n >= 13 && boundaryAfter(groups[h]!.end) && luhn(digits, groups[g]!.first, groups[g]!.first + n)) best = h;
-      }
-      if (best >= 0) {
-        spans.push([groups[g]!.start, groups[best]!.end]);
-        g = best + 1;
-      } else g++;
-    }
+    // thousands of grouped digits are a blob, not a card: masked whole, in bounded memory
+    if (count > MAX_CARD_RUN) spans.push([i, runEnd]);
+    else if (count >= 13) scanRun(s, i, runEnd, count, spans);
     i = runEnd + 1;
   }
   return spans;
 };
+
+function scanRun(s: string, from: number, to: number, count: number, spans: Span[]): void {
+  const pos = new Int32Array(count);
+  const startsGroup = new Uint8Array(count + 1);
+  // Luhn: a digit is doubled when its distance from the last digit is odd, i.e. when its parity
+  // differs from the last digit's. Prefix sums per parity, plain and doubled.
+  const plain = [new Int32Array(count + 1), new Int32Array(count + 1)];
+  const doubled = [new Int32Array(count + 1), new Int32Array(count + 1)];
+  let k = 0;
+  for (let j = from; j < to; j++) {
+    const c = s.charCodeAt(j);
+    if (!isDigit(c)) continue;
+    const d = c - 48;
+    pos[k] = j;
+    startsGroup[k] = j === from || !isDigit(s.charCodeAt(j - 1)) ? 1 : 0;
+    const p = k & 1;
+    const dd = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    plain[p]![k + 1] = plain[p]![k]! + d;
+    plain[1 - p]![k + 1] = plain[1 - p]![k]!;
+    doubled[p]![k + 1] = doubled[p]![k]! + dd;
+    doubled[1 - p]![k + 1] = doubled[1 - p]![k]!;
+    k++;
+  }
+  startsGroup[count] = 1;
+  const sum = (arr: Int32Array, a: number, b: number) => arr[b + 1]! - arr[a]!;
+  const luhnOk = (a: number, e: number) => {
+    const pe = e & 1;
+    return (sum(plain[pe]!, a, e) + sum(doubled[1 - pe]!, a, e)) % 10 === 0;
+  };
+  let d = 0;
+  while (d < count) {
+    if (!startsGroup[d]) {
+      d++;
+      continue;
+    }
+    let best = -1;
+    for (let len = 13; len <= 19 && d + len <= count; len++) {
+      const e = d + len - 1;
+      // ends where a group ends, at a word boundary, like `\b`
+      if (!startsGroup[e + 1]) continue;
+      const after = pos[e]! + 1;
+      if (after < s.length && isWord(s.charCodeAt(after))) continue;
+      if (luhnOk(d, e)) best = e;
+    }
+    if (best >= 0) {
+      spans.push([pos[d]!, pos[best]! + 1]);
+      d = best + 1;
+    } else d++;
+  }
+}
