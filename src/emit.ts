@@ -283,10 +283,28 @@ function checkedEvent(value: unknown): AuditEvent | string {
     return error instanceof Error ? error.message : "unreadable";
   }
   if (!AUDIT_SEVERITIES.includes(copy.severity as AuditSeverity)) return "severity missing";
+  const metadata = copy.metadata === undefined ? undefined : metadataProblem(copy.metadata);
+  if (metadata) return metadata;
   if (!(copy.time instanceof Date)) return "time missing";
   if (typeof copy.id !== "string") return "id missing";
   return copy as unknown as AuditEvent;
 }
+
+/** Metadata a record cannot carry: cyclic, or nested past any sensible depth. Iterative. */
+function metadataProblem(metadata: unknown): string | undefined {
+  const seen = new Set<object>();
+  const stack: Array<[unknown, number]> = [[metadata, 0]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (value === null || typeof value !== "object") continue;
+    if (seen.has(value)) return "cyclic metadata";
+    if (depth > MAX_EDITED_METADATA_DEPTH) return "metadata nested too deep";
+    seen.add(value);
+    for (const child of Object.values(value)) stack.push([child, depth + 1]);
+  }
+  return undefined;
+}
+const MAX_EDITED_METADATA_DEPTH = 32;
 
 /** The global provider; the fallback when no SDK has registered one (the API's proxy delegates to nothing). */
 function globalOr(fallback: (() => LoggerProvider | undefined) | undefined): LoggerProvider {
