@@ -4,6 +4,12 @@ import { DurableLogRecordProcessor, type DurableLogRecordProcessorOptions } from
 import { IntegrityProcessor, type IntegrityProcessorOptions } from "./processors/integrity.js";
 import { RedactionProcessor, type RedactionOptions } from "./processors/redaction.js";
 import type { ScopeSelection } from "./processors/scope.js";
+import { redactionOptionsSchema } from "./processors/redaction.js";
+import { parseOptions } from "./options.js";
+import { processorsShape, scopesSchema } from "./option-schemas.js";
+import * as z from "zod";
+
+const auditProcessorsSchema = z.strictObject({ ...processorsShape(redactionOptionsSchema), scopes: scopesSchema.optional() });
 
 export interface AuditProcessorsOptions {
   /** Options of the RedactionProcessor, or false to leave it out (not recommended). */
@@ -24,6 +30,7 @@ export interface AuditProcessorsOptions {
  * LoggerProvider. They act only on audit records, so an app's own logging pipeline can carry them.
  */
 export function auditProcessors(options: AuditProcessorsOptions = {}): LogRecordProcessor[] {
+  parseOptions("auditProcessors", auditProcessorsSchema, options);
   const { redaction = {}, integrity = {}, exporter, durable = true, scopes } = options;
   const processors: LogRecordProcessor[] = [];
   if (redaction !== false) processors.push(new RedactionProcessor({ scopes, ...redaction }));

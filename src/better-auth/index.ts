@@ -1,4 +1,4 @@
-import { context as otelContext } from "@opentelemetry/api";
+import { diag, context as otelContext } from "@opentelemetry/api";
 import { getCurrentAdapter, type BetterAuthOptions, type BetterAuthPlugin } from "better-auth";
 import { createAuthMiddleware, getIP } from "better-auth/api";
 import { AuditLogger } from "../emit.js";
@@ -7,7 +7,7 @@ import { AUDIT_LOG_MODEL, type StoreAdapter } from "../store/adapter.js";
 import type { AuditPage, AuditQuery } from "../store/reader.js";
 import { VERSION } from "../version.js";
 import { isAdminSession, type AuditSession } from "./access.js";
-import { actionFor, concretePath, isReadPath, pathMatches, SESSION_ENDING_PATHS } from "./actions.js";
+import { actionFor, isReadPath, pathMatches, recordedPath, safeParams, SESSION_ENDING_PATHS } from "./actions.js";
 import { AUDIT_LOG_ERROR_CODES } from "./error-codes.js";
 import { outcomeOf } from "./outcome.js";
 import { withoutSecrets } from "./request-body.js";
@@ -19,6 +19,8 @@ import { auditLogEndpoints, DEFAULT_MAX_METADATA_BYTES, type AuditLogRuntime } f
 import { auditLogSchemaWith } from "./schema.js";
 import { checkRetention, createPluginStore, usesDatabase, type PluginStore } from "./store.js";
 import type { AuditLogOptions, CaptureOptions, PathConfig } from "./types.js";
+import { auditLogOptionsSchema } from "./options.js";
+import { parseOptions } from "../options.js";
 
 export { auditHandler } from "./rate-limit.js";
 export type { AuditLogOptions, CaptureOptions, PathConfig, PathOption, PiiRedactionOptions, RateLimitRule } from "./types.js";
@@ -65,6 +67,7 @@ export interface AuditLogHandle {
  * `/audit-log/*` endpoints. `betterAuth({ plugins: [auditLog()] })`.
  */
 export function auditLog(options: AuditLogOptions = {}) {
+  parseOptions("auditLog", auditLogOptionsSchema, options);
   checkRetention(options);
   const capture = { ...DEFAULT_CAPTURE, ...options.capture };
   const paths = (options.paths ?? []).map((p) => (typeof p === "string" ? { path: p, config: {} as PathConfig } : { path: p.path, config: p.config ?? {} }));
@@ -136,6 +139,74 @@ export function auditLog(options: AuditLogOptions = {}) {
     sweep: async () => (store?.sweeper ? store.sweeper.sweep() : 0),
   };
 
+  // the after-hook's context, as far as the record needs it
+  type EndpointContext = Parameters<Parameters<typeof createAuthMiddleware>[0]>[0];
+  const knownProvider = (ctx: { context?: unknown }) => (id: string) => {
+    const providers = (ctx.context as { socialProviders?: unknown } | undefined)?.socialProviders;
+    return Array.isArray(providers) && providers.some((p) => p !== null && typeof p === "object" && (p as { id?: unknown }).id === id);
+  };
+  const safeParamsOf = (ctx: { params?: unknown; context?: unknown }) => safeParams(ctx.params as Record<string, unknown> | undefined, knownProvider(ctx));
+
+  const recordEndpoint = async (ctx: EndpointContext): Promise<void> => {
+    const template = ctx.path as string;
+    const safe = safeParamsOf(ctx);
+    const path = recordedPath(template, safe);
+    const pathConfig = configFor(template, path) ?? {};
+
+    const want = { ...capture, ...pathConfig.capture };
+    const { outcome, statusCode, error } = outcomeOf(ctx.context.returned);
+    const authCtx = ctx.context as unknown as { session?: SessionLike | null; newSession?: SessionLike | null };
+    const session = authCtx.session ?? authCtx.newSession ?? null;
+    const subject = subjects.get(ctx.context);
+    const body = (ctx.body ?? {}) as Record<string, unknown>;
+    const headers = ctx.request?.headers ?? ctx.headers;
+
+    let userId: string | null = session?.user?.id ?? subject?.userId ?? null;
+    let actorId: string | undefined = session?.session?.impersonatedBy ?? undefined;
+    const metadata: Record<string, unknown> = {};
+    // admin endpoints act on another user: the admin is the actor, body.userId the subject —
+    // once better-auth accepted it; a refused one is only what the caller typed, so it stays
+    // in metadata, where redaction sees it, never in the structural `user.id`
+    if (template.startsWith("/admin/") && typeof body.userId === "string") {
+      actorId = userId ?? undefined;
+      if (outcome === "success") userId = body.userId;
+      else metadata.target_user_id = body.userId;
+    }
+
+    const provider = safe.id ?? safe.providerId ?? body.provider;
+    if (typeof provider === "string") metadata.provider = provider;
+    if (want.requestBody && ctx.body && typeof ctx.body === "object") metadata.requestBody = withoutSecrets(ctx.body);
+
+    const action = actionFor(template, safe);
+    const input: AuditEventInput = {
+      action,
+      userHash: action.startsWith("sign-in") ? userHashOf(body, ctx.context.secret, ctx.context.options) : undefined,
+      outcome,
+      severity: pathConfig.severity,
+      userId,
+      sessionId: session?.session?.id ?? subject?.sessionId,
+      actorId: actorId && actorId !== userId ? actorId : undefined,
+      ipAddress: want.ipAddress ? (getIP(ctx.request ?? ctx.headers ?? new Headers(), ctx.context.options) ?? undefined) : undefined,
+      userAgent: want.userAgent ? (headers?.get("user-agent") ?? undefined) : undefined,
+      method: ctx.request?.method ?? (typeof ctx.method === "string" ? ctx.method : undefined),
+      path,
+      route: template,
+      statusCode,
+      error,
+      metadata: Object.keys(metadata).length > 0 ? metadata : undefined,
+    };
+    const event = logger.complete(input);
+    if (options.nonBlocking) {
+      const active = otelContext.active();
+      const done = new Promise<void>((resolve) => setImmediate(() => resolve(logger.emit(event, active).then(noop, noop))));
+      inFlight.add(done);
+      void done.finally(() => inFlight.delete(done));
+      ctx.context.runInBackground(done);
+    } else {
+      await logger.emit(event);
+    }
+  };
+
   const plugin = {
     id: "audit-log",
     version: VERSION,
@@ -183,62 +254,17 @@ export function auditLog(options: AuditLogOptions = {}) {
       after: [
         {
           matcher: (ctx) =>
-            logger.enabled && options.enabled !== false && !!ctx.path && !isReadPath(ctx.path) && configFor(ctx.path, concretePath(ctx.path, ctx.params)) !== undefined,
+            logger.enabled &&
+            options.enabled !== false &&
+            !!ctx.path &&
+            !isReadPath(ctx.path) &&
+            configFor(ctx.path, recordedPath(ctx.path, safeParamsOf(ctx))) !== undefined,
+          // audit never breaks auth: whatever goes wrong while building the record is reported, not thrown
           handler: createAuthMiddleware(async (ctx) => {
-            const template = ctx.path as string;
-            const params = ctx.params as Record<string, unknown> | undefined;
-            const path = concretePath(template, params);
-            const pathConfig = configFor(template, path) ?? {};
-            const want = { ...capture, ...pathConfig.capture };
-            const { outcome, statusCode, error } = outcomeOf(ctx.context.returned);
-            const authCtx = ctx.context as unknown as { session?: SessionLike | null; newSession?: SessionLike | null };
-            const session = authCtx.session ?? authCtx.newSession ?? null;
-            const subject = subjects.get(ctx.context);
-            const body = (ctx.body ?? {}) as Record<string, unknown>;
-            const headers = ctx.request?.headers ?? ctx.headers;
-
-            let userId: string | null = session?.user?.id ?? subject?.userId ?? null;
-            let actorId: string | undefined = session?.session?.impersonatedBy ?? undefined;
-            const metadata: Record<string, unknown> = {};
-            // admin endpoints act on another user: the admin is the actor, body.userId the subject —
-            // once better-auth accepted it; a refused one is only what the caller typed, so it stays
-            // in metadata, where redaction sees it, never in the structural `user.id`
-            if (template.startsWith("/admin/") && typeof body.userId === "string") {
-              actorId = userId ?? undefined;
-              if (outcome === "success") userId = body.userId;
-              else metadata.target_user_id = body.userId;
-            }
-
-            const provider = typeof params?.id === "string" ? params.id : typeof params?.providerId === "string" ? params.providerId : body.provider;
-            if (typeof provider === "string") metadata.provider = provider;
-            if (want.requestBody && ctx.body && typeof ctx.body === "object") metadata.requestBody = withoutSecrets(ctx.body);
-
-            const action = actionFor(template, params);
-            const input: AuditEventInput = {
-              action,
-              userHash: action.startsWith("sign-in") ? userHashOf(body, ctx.context.secret, ctx.context.options) : undefined,
-              outcome,
-              severity: pathConfig.severity,
-              userId,
-              sessionId: session?.session?.id ?? subject?.sessionId,
-              actorId: actorId && actorId !== userId ? actorId : undefined,
-              ipAddress: want.ipAddress ? (getIP(ctx.request ?? ctx.headers ?? new Headers(), ctx.context.options) ?? undefined) : undefined,
-              userAgent: want.userAgent ? (headers?.get("user-agent") ?? undefined) : undefined,
-              method: ctx.request?.method ?? (typeof ctx.method === "string" ? ctx.method : undefined),
-              path,
-              statusCode,
-              error,
-              metadata: Object.keys(metadata).length > 0 ? metadata : undefined,
-            };
-            const event = logger.complete(input);
-            if (options.nonBlocking) {
-              const active = otelContext.active();
-              const done = new Promise<void>((resolve) => setImmediate(() => resolve(logger.emit(event, active).then(noop, noop))));
-              inFlight.add(done);
-              void done.finally(() => inFlight.delete(done));
-              ctx.context.runInBackground(done);
-            } else {
-              await logger.emit(event);
+            try {
+              await recordEndpoint(ctx);
+            } catch (error) {
+              diag.error("otel-auth-audit: the audit hook failed; the request is answered as if there were no audit", error);
             }
           }),
         },

@@ -8,11 +8,14 @@ import { entryFromEvent, outcomeOf, publicEntry } from "../store/entry.js";
 import { DEFAULT_LIST_LIMIT, type AuditQuery, type AuditReader } from "../store/reader.js";
 import type { AuditSession } from "./access.js";
 import { AUDIT_LOG_ERROR_CODES as CODES } from "./error-codes.js";
+import { isServerOnlyAction } from "../action-names.js";
 
 export const MAX_LIST_LIMIT = 500;
 export const DEFAULT_MAX_METADATA_BYTES = 8 * 1024;
 const ACTION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9:._\-/]{0,199}$/;
 const PRIVILEGED_SEVERITIES: readonly AuditSeverity[] = ["high", "critical"];
+/** Deeper insert metadata is refused with 400 (METADATA_TOO_DEEP), long before anything could overflow. */
+export const MAX_INSERT_METADATA_DEPTH = 16;
 
 /** What the endpoints need from the plugin; resolved per request because the store exists only after init. */
 export interface AuditLogRuntime {
@@ -155,10 +158,15 @@ export function auditLogEndpoints(runtime: AuditLogRuntime) {
         const session = ctx.context.session as unknown as AuditSession;
         const body = ctx.body;
         const self = session.user.id;
-        if (!ACTION_PATTERN.test(body.action)) throw APIError.from("BAD_REQUEST", CODES.INVALID_ACTION);
+        // compatibility forms (fullwidth letters) are folded first; what remains must be plain ASCII
+        const action = body.action.normalize("NFKC");
+        if (!ACTION_PATTERN.test(action)) throw APIError.from("BAD_REQUEST", CODES.INVALID_ACTION);
         const outcome: AuditOutcome | undefined = body.outcome ?? (body.status ? outcomeOf(body.status) : undefined);
         if (!outcome) throw APIError.from("BAD_REQUEST", CODES.MISSING_OUTCOME);
         if (body.userId !== undefined && body.userId !== self) throw APIError.from("FORBIDDEN", CODES.NOT_ALLOWED_TO_INSERT_FOR_ANOTHER_USER);
+        if (body.metadata !== undefined && exceedsDepth(body.metadata, MAX_INSERT_METADATA_DEPTH)) {
+          throw APIError.from("BAD_REQUEST", CODES.METADATA_TOO_DEEP);
+        }
         if (body.metadata !== undefined && serializedSize(body.metadata) > insert.maxMetadataBytes) {
           throw APIError.from("BAD_REQUEST", CODES.METADATA_TOO_LARGE);
         }
@@ -174,7 +182,8 @@ export function auditLogEndpoints(runtime: AuditLogRuntime) {
           path: "/audit-log/insert",
         };
 
-        const privileged = body.action.startsWith("admin:") || (body.severity !== undefined && PRIVILEGED_SEVERITIES.includes(body.severity));
+        // compared in normalised form: `Admin:ban-user`, `admin/ban_user`, `brute-force:suspected` are all server-only
+        const privileged = isServerOnlyAction(action) || (body.severity !== undefined && PRIVILEGED_SEVERITIES.includes(body.severity));
         const mayPrivileged = privileged || !body.severity ? await runtime.canInsertPrivileged(session, ctx.context.options) : false;
         if (privileged && !mayPrivileged) {
           await runtime.logger.emit(
@@ -185,7 +194,7 @@ export function auditLogEndpoints(runtime: AuditLogRuntime) {
               severity: "high",
               statusCode: 403,
               error: CODES.NOT_ALLOWED_TO_INSERT_PRIVILEGED_AUDIT_LOG.code,
-              metadata: { attemptedAction: body.action, attemptedSeverity: body.severity ?? null },
+              metadata: { attemptedAction: action, attemptedSeverity: body.severity ?? null },
             }),
           );
           throw APIError.from("FORBIDDEN", CODES.NOT_ALLOWED_TO_INSERT_PRIVILEGED_AUDIT_LOG);
@@ -193,7 +202,7 @@ export function auditLogEndpoints(runtime: AuditLogRuntime) {
 
         let event = runtime.logger.complete({
           ...common,
-          action: body.action,
+          action,
           outcome,
           severity: body.severity,
           statusCode: 200,
@@ -203,10 +212,22 @@ export function auditLogEndpoints(runtime: AuditLogRuntime) {
         // a non-admin's claim never raises an alert by inference alone: high/critical become medium
         if (!body.severity && !mayPrivileged && PRIVILEGED_SEVERITIES.includes(event.severity)) event = { ...event, severity: "medium" };
         const emitted = await runtime.logger.emit(event);
-        return ctx.json(emitted ? publicEntry(entryFromEvent(emitted, eventNameFor(emitted.action)), runtime.exposeUserAgent) : null);
+        return ctx.json(emitted ? publicEntry(entryFromEvent(emitted, eventNameFor(emitted.action, emitted.origin)), runtime.exposeUserAgent) : null);
       },
     ),
   };
+}
+
+/** Whether a value nests deeper than `limit` objects/arrays; iterative, so no depth can overflow the stack. */
+function exceedsDepth(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(v)) if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function serializedSize(value: unknown): number {

@@ -9,6 +9,8 @@ import { MerkleTree } from "../chain/merkle.js";
 import { SCOPE_NAME, VERSION } from "../version.js";
 import { scopeFilter, type ScopeSelection } from "./scope.js";
 import { setAttributeAlways } from "./record.js";
+import { parseOptions } from "../options.js";
+import { integrityOptionsSchema } from "../option-schemas.js";
 
 export interface IntegrityProcessorOptions {
   /** HMAC key for record hashes; default env `OTEL_AUTH_AUDIT_KEY`. Without one, records are hashed (SHA-256) but not keyed. */
@@ -62,6 +64,7 @@ export class IntegrityProcessor implements LogRecordProcessor {
   #warnedUnbound = false;
 
   constructor(options: IntegrityProcessorOptions = {}) {
+    parseOptions("IntegrityProcessor", integrityOptionsSchema, options);
     const key = secretKey(options.key ?? process.env.OTEL_AUTH_AUDIT_KEY);
     const hasher = recordHasher(key);
     this.hashAlg = hasher.alg;

@@ -1,6 +1,7 @@
 import type { AuditLogEntry } from "./entry.js";
 import { outcomeOf, statusOf } from "./entry.js";
 import type { AuditOrigin, AuditSeverity } from "../event.js";
+import { parseJsonSafely } from "../safe-keys.js";
 
 /** A where clause in better-auth's adapter vocabulary. */
 export interface StoreWhere {
@@ -104,11 +105,16 @@ export function entryFromRow(row: AuditLogRow): AuditLogEntry {
 
 function parseMetadata(value: unknown): Record<string, unknown> | null {
   if (value === null || value === undefined || value === "") return null;
-  if (typeof value === "object") return value as Record<string, unknown>;
+  // a JSON column some adapters hand back as an object: read it as its text would be
+  if (typeof value === "object") return metadataFromText(JSON.stringify(value) ?? "null");
+  return metadataFromText(String(value));
+}
+
+function metadataFromText(text: string): Record<string, unknown> | null {
   try {
-    const parsed: unknown = JSON.parse(String(value));
+    const parsed: unknown = parseJsonSafely(text);
     return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { value: parsed };
   } catch {
-    return { value };
+    return { value: text };
   }
 }
