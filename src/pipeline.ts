@@ -29,6 +29,7 @@ export function auditProcessors(options: AuditProcessorsOptions = {}): LogRecord
   if (redaction !== false) processors.push(new RedactionProcessor({ scopes, ...redaction }));
   if (integrity !== false) processors.push(new IntegrityProcessor({ scopes, ...integrity }));
   if (exporter) processors.push(exportingProcessor(exporter, durable));
+  for (const p of processors) if (p instanceof IntegrityProcessor) p.inList(processors);
   return processors;
 }
 
@@ -44,9 +45,4 @@ function exportingProcessor(
 /** Points the integrity processors at the provider they sit in, so checkpoints travel the same path. */
 export function bindProcessors(processors: LogRecordProcessor[], provider: LoggerProvider): void {
   for (const p of processors) if (p instanceof IntegrityProcessor) p.bind(provider);
-}
-
-/** Closes every chain with a final checkpoint; call before the provider shuts down. */
-export function closeChains(processors: LogRecordProcessor[]): void {
-  for (const p of processors) if (p instanceof IntegrityProcessor) p.close();
 }

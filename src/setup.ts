@@ -5,7 +5,7 @@ import { LoggerProvider, type LogRecordExporter, type LogRecordProcessor } from 
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import { AuditLogger, type AuditLoggerOptions } from "./emit.js";
 import { DurableLogRecordProcessor, type DurableLogRecordProcessorOptions } from "./exporters/durable.js";
-import { auditProcessors, bindProcessors, closeChains, type AuditProcessorsOptions } from "./pipeline.js";
+import { auditProcessors, bindProcessors, type AuditProcessorsOptions } from "./pipeline.js";
 
 export interface SetupAuditOptions extends Omit<AuditLoggerOptions, "loggerProvider">, Pick<AuditProcessorsOptions, "redaction" | "integrity"> {
   /** `service.name` of the resource; `OTEL_SERVICE_NAME` / `OTEL_RESOURCE_ATTRIBUTES` win when set. */
@@ -64,7 +64,7 @@ export function setupAudit(options: SetupAuditOptions = {}): AuditSetup {
     audit,
     durable: durableProcessor,
     shutdown: async () => {
-      closeChains(all);
+      // the IntegrityProcessor closes its chain in its own shutdown(), inside provider.shutdown()
       // the durable processor flushes in its own shutdown; a forceFlush first would wait twice when the collector is down
       if (!durableProcessor) await provider.forceFlush();
       await provider.shutdown();
