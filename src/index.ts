@@ -8,7 +8,7 @@ export {
   type DurableLogRecordProcessorOptions,
   type FsyncPolicy,
   type OverflowPolicy,
-} from "./exporters/durable.js";
+} from "./durable/processor.js";
 export {
   AUDIT_OUTCOMES,
   AUDIT_SEVERITIES,

@@ -1,6 +1,6 @@
 import { BatchLogRecordProcessor, type LogRecordExporter, type LogRecordProcessor } from "@opentelemetry/sdk-logs";
 import type { LoggerProvider } from "@opentelemetry/api";
-import { DurableLogRecordProcessor, type DurableLogRecordProcessorOptions } from "./exporters/durable.js";
+import { DurableLogRecordProcessor, type DurableLogRecordProcessorOptions } from "./durable/processor.js";
 import { IntegrityProcessor, type IntegrityProcessorOptions } from "./processors/integrity.js";
 import { RedactionProcessor, type RedactionOptions } from "./processors/redaction.js";
 import type { ScopeSelection } from "./processors/scope.js";

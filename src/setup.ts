@@ -4,7 +4,7 @@ import { defaultResource, detectResources, envDetector, resourceFromAttributes, 
 import { LoggerProvider, type LogRecordExporter, type LogRecordProcessor } from "@opentelemetry/sdk-logs";
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import { AuditLogger, type AuditLoggerOptions } from "./emit.js";
-import { DurableLogRecordProcessor, type DurableLogRecordProcessorOptions } from "./exporters/durable.js";
+import { DurableLogRecordProcessor, type DurableLogRecordProcessorOptions } from "./durable/processor.js";
 import { auditProcessors, bindProcessors, type AuditProcessorsOptions } from "./pipeline.js";
 
 export interface SetupAuditOptions extends Omit<AuditLoggerOptions, "loggerProvider">, Pick<AuditProcessorsOptions, "redaction" | "integrity"> {
