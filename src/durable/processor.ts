@@ -134,18 +134,30 @@ const optionsSchema = z.strictObject({
 
 /**
  * Without a configured directory, several live processes of one app in one working directory
- * (cluster workers, parallel test workers) each take the first spool that no live process holds:
- * `spool`, `spool-1`, `spool-2` … A restarted process takes one over and replays what it holds.
+ * (cluster workers, parallel test workers) each take a spool that no live process holds: first
+ * one left with unsent records by a process that is gone (so stranded records are sent), else
+ * the first free of `spool`, `spool-1`, `spool-2` …
  */
 function openFirstFree(base: string, open: (dir: string) => Spool): Spool {
-  for (let i = 0; ; i++) {
+  for (const dir of spoolNames(base)) {
+    if (!existsSync(dir) || !hasSegments(dir) || isLocked(dir)) continue;
     try {
-      return open(i === 0 ? base : `${base}-${i}`);
+      return open(dir);
     } catch (error) {
-      if (!(error instanceof SpoolLockedError) || i >= 63) throw error;
+      if (!(error instanceof SpoolLockedError)) throw error;
     }
   }
+  for (const dir of spoolNames(base)) {
+    try {
+      return open(dir);
+    } catch (error) {
+      if (!(error instanceof SpoolLockedError) || dir === `${base}-63`) throw error;
+    }
+  }
+  throw new SpoolLockedError(base, 0);
 }
+
+const spoolNames = (base: string): string[] => Array.from({ length: 64 }, (_, i) => (i === 0 ? base : `${base}-${i}`));
 
 /** The default spool directory: `OTEL_AUTH_AUDIT_SPOOL_DIR`, else `.otel-auth-audit/spool` under the cwd. */
 export function defaultSpoolDirectory(): string {
@@ -154,13 +166,7 @@ export function defaultSpoolDirectory(): string {
 
 /** Other spools of this app (`spool`, `spool-1` …) with records and no live owner. */
 function strandedSpools(base: string, mine: string): string[] {
-  const found: string[] = [];
-  for (let i = 0; i < 64; i++) {
-    const dir = i === 0 ? base : `${base}-${i}`;
-    if (!existsSync(dir)) continue;
-    if (dir !== mine && hasSegments(dir) && !isLocked(dir)) found.push(dir);
-  }
-  return found;
+  return spoolNames(base).filter((dir) => dir !== mine && existsSync(dir) && hasSegments(dir) && !isLocked(dir));
 }
 
 /**

@@ -154,3 +154,47 @@ describe("options are validated at construction", () => {
     expect((error as AuditOptionsError).option).toBe(option);
   });
 });
+
+describe("stranded default spools", () => {
+  it("a process that died (its pid now someone else's) left records in spool-1: the next process takes them over and sends them; another stranded one is reported", async () => {
+    const { spawn } = await import("node:child_process");
+    const { processStart } = await import("../../src/durable/lock.js");
+    const base = join(tempDir(), "spool");
+    const rx = await receiver();
+    rx.reply = () => ({ status: 503 });
+    diagLines();
+    const left: Record<string, string[]> = {};
+    for (const dir of [`${base}-1`, `${base}-2`]) {
+      const p = pipeline(rx, { directory: dir, flushTimeoutMillis: 10, shutdownTimeoutMillis: 100 });
+      left[dir] = [0, 1, 2].map((i) => `${dir.slice(-7)}-${i}`);
+      for (const id of left[dir]) void p.audit.record({ id, action: "sign-in:email", outcome: "success", userId: "u" });
+      await p.provider.shutdown();
+    }
+    // crashed owners whose pids are now a live, unrelated process
+    const sleeper = spawn("sleep", ["30"], { stdio: "ignore" });
+    cleanup.push(() => void sleeper.kill());
+    await new Promise((r) => setTimeout(r, 50));
+    const stale = JSON.stringify({ pid: sleeper.pid, start: processStart(sleeper.pid!)! - 5, boot: null });
+    writeFileSync(join(`${base}-1`, "lock"), stale);
+    writeFileSync(join(`${base}-2`, "lock"), stale);
+    rx.reply = () => ({});
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => void warnings.push(w.message);
+    process.on("warning", onWarning);
+    cleanup.push(() => void process.off("warning", onWarning));
+    const previous = process.env.OTEL_AUTH_AUDIT_SPOOL_DIR;
+    process.env.OTEL_AUTH_AUDIT_SPOOL_DIR = base;
+    cleanup.push(() => {
+      if (previous === undefined) delete process.env.OTEL_AUTH_AUDIT_SPOOL_DIR;
+      else process.env.OTEL_AUTH_AUDIT_SPOOL_DIR = previous;
+    });
+    const next = new DurableLogRecordProcessor({ exporter: new OTLPLogExporter({ url: rx.url }), ...fast });
+    cleanup.push(() => next.shutdown());
+    expect(next.health().directory).toBe(`${base}-1`);
+    expect(next.health().strandedSpools).toEqual([`${base}-2`]);
+    await next.forceFlush({ timeoutMillis: 5000 });
+    expect(await rx.waitFor(left[`${base}-1`], 3000)).toBe(true);
+    await new Promise((r) => setImmediate(r));
+    expect(warnings.some((w) => w.includes(`${base}-2`) && /unsent audit records/.test(w))).toBe(true);
+  });
+});
