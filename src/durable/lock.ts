@@ -74,12 +74,12 @@ export function isLocked(directory: string): boolean {
   return owner !== undefined && isHeldBy(owner, path);
 }
 
-export function currentOwner(): LockOwner {
+function currentOwner(): LockOwner {
   return { pid: process.pid, start: processStart(process.pid), boot: bootId() };
 }
 
 /** The owner written in a lock file; undefined when there is no lock file. */
-export function readOwner(path: string): LockOwner | undefined {
+function readOwner(path: string): LockOwner | undefined {
   let text: string;
   try {
     text = readFileSync(path, "utf8").trim();

@@ -173,7 +173,7 @@ function strandedSpools(base: string, mine: string): string[] {
  * HTTP statuses that refuse the records themselves (a bad value, too large): the batch is split to
  * find them. Other 4xx (401, 403, 404, 407: configuration; 408, 429: try later) and 5xx are retried.
  */
-export function isPermanentRejection(error: unknown): boolean {
+function isPermanentRejection(error: unknown): boolean {
   const status = statusOf(error);
   return status !== undefined && status >= 400 && status < 500 && ![401, 403, 404, 407, 408, 429].includes(status);
 }

@@ -680,7 +680,7 @@ function repair(path: string, image: Buffer, size: number, header: boolean): voi
   }
 }
 
-export function segmentName(seq: number): string {
+function segmentName(seq: number): string {
   return `${SEGMENT_PREFIX}${String(seq).padStart(10, "0")}${SEGMENT_SUFFIX}`;
 }
 
