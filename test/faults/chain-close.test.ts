@@ -1,5 +1,6 @@
+import { logs } from "@opentelemetry/api";
 import { ExportResultCode } from "@opentelemetry/core";
-import { LoggerProvider, type LogRecordExporter, type ReadableLogRecord } from "@opentelemetry/sdk-logs";
+import { LoggerProvider, SimpleLogRecordProcessor, type LogRecordExporter, type ReadableLogRecord } from "@opentelemetry/sdk-logs";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -40,11 +41,29 @@ describe("chains close in the processors' own shutdown()", () => {
     const audit = new AuditLogger();
     for (let i = 0; i < 5; i++) await audit.record({ action: "sign-in:email", outcome: "success", userId: `u${i}` });
     await sdk.shutdown();
+    logs.disable(); // NodeSDK leaves its (shut down) provider registered as the global one
     vi.unstubAllEnvs();
     const result = closed(exporter.records);
     expect(result.problems).toEqual([]);
     expect(result.chains).toEqual([expect.objectContaining({ closed: true, size: 6 })]);
     expect(exporter.records.at(-1)?.attributes["audit.checkpoint.final"]).toBe(true);
+  });
+
+  it("NodeSDK with the audit processors in the app's one pipeline: the closing checkpoint reaches the app's own processor after them", async () => {
+    const exporter = capture();
+    vi.stubEnv("OTEL_TRACES_EXPORTER", "none");
+    vi.stubEnv("OTEL_METRICS_EXPORTER", "none");
+    const sdk = new NodeSDK({
+      logRecordProcessors: [...auditProcessors({ integrity: { key: KEY, checkpointIntervalMs: 0 } }), new SimpleLogRecordProcessor({ exporter })],
+    });
+    sdk.start();
+    await new AuditLogger().record({ action: "admin:set-role", outcome: "success", userId: "u" });
+    await sdk.shutdown();
+    // the SDK's Simple processor exports once NodeSDK's resource has settled, after shutdown() resolved
+    await new Promise((r) => setTimeout(r, 200));
+    logs.disable(); // NodeSDK leaves its (shut down) provider registered as the global one
+    vi.unstubAllEnvs();
+    expect(closed(exporter.records).ok).toBe(true);
   });
 
   it("provider.shutdown() of a plain LoggerProvider closes it, with or without bind()", async () => {
