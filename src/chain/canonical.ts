@@ -248,10 +248,13 @@ export function otlpValue(v: OtlpAnyValue | undefined | null): string {
 }
 
 const INT = /^-?\d+$/;
+/** Already in canonical form: no leading zero, at most 16 digits (the common case, no BigInt needed). */
+const SHORT_INT = /^-?(?:0|[1-9]\d{0,15})$/;
 
 /** int64 as exact digits: strings through BigInt, never through a double. */
 function otlpInt(i: unknown): string {
   if (typeof i === "number" && Number.isInteger(i)) return intText(i);
+  if (typeof i === "string" && SHORT_INT.test(i)) return i === "-0" ? "0" : i;
   if (typeof i === "string" && INT.test(i)) return BigInt(i).toString();
   return '{"$int":' + JSON.stringify(String(i)) + "}";
 }
