@@ -1,8 +1,8 @@
-import { diag, context as otelContext } from "@opentelemetry/api";
+import { context as otelContext, diag, type Context } from "@opentelemetry/api";
 import { getCurrentAdapter, type BetterAuthOptions, type BetterAuthPlugin } from "better-auth";
 import { createAuthMiddleware, getIP } from "better-auth/api";
 import { AuditLogger } from "../emit.js";
-import type { AuditEventInput } from "../event.js";
+import type { AuditEvent, AuditEventInput } from "../event.js";
 import { AUDIT_LOG_MODEL, type StoreAdapter } from "../store/adapter.js";
 import type { AuditPage, AuditQuery } from "../store/reader.js";
 import { VERSION } from "../version.js";
@@ -198,7 +198,9 @@ export function auditLog(options: AuditLogOptions = {}) {
     const event = logger.complete(input);
     if (options.nonBlocking) {
       const active = otelContext.active();
-      const done = new Promise<void>((resolve) => setImmediate(() => resolve(logger.emit(event, active).then(noop, noop))));
+      // in the background nothing may throw: a refused record (a full spool under
+      // overflow "reject") is counted and reported by the pipeline, never an uncaught error
+      const done = new Promise<void>((resolve) => setImmediate(() => resolve(emitInBackground(logger, event, active))));
       inFlight.add(done);
       void done.finally(() => inFlight.delete(done));
       ctx.context.runInBackground(done);
@@ -283,3 +285,16 @@ export function auditLog(options: AuditLogOptions = {}) {
 }
 
 const noop = () => {};
+
+function emitInBackground(logger: AuditLogger, event: AuditEvent, ctx: Context): Promise<void> {
+  try {
+    return logger.emit(event, ctx).then(noop, reportBackgroundFailure);
+  } catch (error) {
+    reportBackgroundFailure(error);
+    return Promise.resolve();
+  }
+}
+
+function reportBackgroundFailure(error: unknown): void {
+  diag.error("otel-auth-audit: a nonBlocking audit record was not accepted by the pipeline", error);
+}
