@@ -13,6 +13,8 @@ export const AUDIT_LOG_ERROR_CODES = codes({
   INVALID_DATE: "from and to must be ISO 8601 dates",
   INVALID_DATE_RANGE: "from must not be later than to",
   METADATA_TOO_LARGE: "metadata is larger than the allowed size",
+  METADATA_TOO_DEEP: "metadata is nested deeper than the allowed depth",
+  AUDIT_LOG_WRITE_FAILED: "The audit log entry could not be stored; try again later",
   AUDIT_LOG_STORE_DISABLED: "No audit log store can be read: enable the store or give a storage with read()",
 });
 

@@ -1,6 +1,6 @@
 import { context as otelContext } from "@opentelemetry/api";
 import { getCurrentAdapter, type BetterAuthOptions, type BetterAuthPlugin } from "better-auth";
-import { createAuthMiddleware, getIP } from "better-auth/api";
+import { createAuthMiddleware, getIP, getSessionFromCtx } from "better-auth/api";
 import { AuditLogger } from "../emit.js";
 import type { AuditEventInput } from "../event.js";
 import { AUDIT_LOG_MODEL, type StoreAdapter } from "../store/adapter.js";
@@ -15,9 +15,9 @@ import { userHashOf } from "./user-hash.js";
 import { BruteForceDetector } from "../detect/brute-force.js";
 import { otlpFromEnvironment } from "./otlp-fallback.js";
 import { piiRedactionToOptions } from "../processors/redaction.js";
-import { auditLogEndpoints, DEFAULT_MAX_METADATA_BYTES, type AuditLogRuntime } from "./routes.js";
+import { auditLogEndpoints, DEFAULT_MAX_METADATA_BYTES, DEFAULT_MAX_METADATA_DEPTH, type AuditLogRuntime } from "./routes.js";
 import { auditLogSchemaWith } from "./schema.js";
-import { checkRetention, createPluginStore, usesDatabase, type PluginStore } from "./store.js";
+import { checkStoreOptions, createPluginStore, usesDatabase, type PluginStore } from "./store.js";
 import type { AuditLogOptions, CaptureOptions, PathConfig } from "./types.js";
 
 export { auditHandler } from "./rate-limit.js";
@@ -27,12 +27,23 @@ export { isAdminSession } from "./access.js";
 export { AUDIT_LOG_ERROR_CODES, type AuditLogErrorCode } from "./error-codes.js";
 export { auditLogSchema, type AuditLogSchemaOptions } from "./schema.js";
 export { deleteExpiredAuditLogs } from "./store.js";
+export { MemoryStorage, type MemoryStorageOptions } from "../store/memory-storage.js";
+export type { AuditLogEntry, AuditStatus, AuditStatus as AuditLogStatus } from "../store/entry.js";
+export type { AuditStorage, AuditStorage as AuditLogStorage, StorageReadOptions, StorageReadResult } from "../store/storage.js";
+export type { RetentionOptions, RetentionOptions as RetentionConfig } from "../store/retention.js";
+export type { StoreBatchOptions } from "../store/write-batcher.js";
 
 type HookContext = { path?: string; context?: object } | null;
 
 const DEFAULT_CAPTURE: CaptureOptions = { ipAddress: true, userAgent: true, requestBody: false };
 /** better-auth-audit-logs' limit: 60 requests a minute per endpoint. */
 const DEFAULT_RATE_LIMIT = { window: 60, max: 60 };
+/**
+ * better-auth-audit-logs' before-hook paths. Their subject is already known without one (the
+ * session.delete database hook, or the session the after-hook still sees); paths added to
+ * `beforePaths` get a before-hook that looks the session up.
+ */
+const DEFAULT_BEFORE_PATHS = ["/sign-out", "/delete-user", "/revoke-session", "/revoke-sessions", "/revoke-other-sessions"];
 /** How many deleted users' ids are remembered, so their late records are stored without the id. */
 const FORGOTTEN_USERS_KEPT = 1000;
 
@@ -65,7 +76,7 @@ export interface AuditLogHandle {
  * `/audit-log/*` endpoints. `betterAuth({ plugins: [auditLog()] })`.
  */
 export function auditLog(options: AuditLogOptions = {}) {
-  checkRetention(options);
+  checkStoreOptions(options);
   const capture = { ...DEFAULT_CAPTURE, ...options.capture };
   const paths = (options.paths ?? []).map((p) => (typeof p === "string" ? { path: p, config: {} as PathConfig } : { path: p.path, config: p.config ?? {} }));
   const logger =
@@ -91,6 +102,7 @@ export function auditLog(options: AuditLogOptions = {}) {
     return paths.find((p) => pathMatches(p.path, template, path))?.config;
   };
 
+  const lookupPaths = (options.beforePaths ?? DEFAULT_BEFORE_PATHS).filter((p) => !DEFAULT_BEFORE_PATHS.includes(p));
   const database = usesDatabase(options);
   let store: PluginStore | undefined;
   // background emits (nonBlocking) not yet handed to the pipeline: reads wait for them too
@@ -114,7 +126,20 @@ export function auditLog(options: AuditLogOptions = {}) {
     canReadAll: adminRule(options.canReadAll),
     canInsertPrivileged: adminRule(options.canInsertPrivileged ?? options.canReadAll),
     exposeUserAgent: options.exposeUserAgent ?? false,
-    insert: options.insert === false ? false : { maxMetadataBytes: options.insert?.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES },
+    insert:
+      options.insert === false
+        ? false
+        : {
+            maxMetadataBytes:
+              options.insert?.maxMetadataBytes ??
+              (options.metadataLimits === false ? Number.POSITIVE_INFINITY : (options.metadataLimits?.maxBytes ?? DEFAULT_MAX_METADATA_BYTES)),
+            maxMetadataDepth: options.metadataLimits === false ? Number.POSITIVE_INFINITY : (options.metadataLimits?.maxDepth ?? DEFAULT_MAX_METADATA_DEPTH),
+          },
+    stored: async (id) => {
+      if (!store) return undefined;
+      await flush();
+      return store.whenStored(id);
+    },
     capture: { ipAddress: capture.ipAddress, userAgent: capture.userAgent },
   };
 
@@ -180,6 +205,21 @@ export function auditLog(options: AuditLogOptions = {}) {
       };
     },
     hooks: {
+      before: lookupPaths.length === 0 ? [] : [
+        {
+          matcher: (ctx) =>
+            logger.enabled && options.enabled !== false && !!ctx.path && lookupPaths.some((p) => ctx.path!.startsWith(p)) && configFor(ctx.path, concretePath(ctx.path, ctx.params)) !== undefined,
+          handler: createAuthMiddleware(async (ctx) => {
+            // the subject before the endpoint runs, for a path that may end the session
+            try {
+              const found = await getSessionFromCtx(ctx);
+              if (found) remember(ctx, { userId: found.user.id, sessionId: found.session.id });
+            } catch {
+              // no session: the record names no subject, as without the lookup
+            }
+          }),
+        },
+      ],
       after: [
         {
           matcher: (ctx) =>
@@ -233,12 +273,15 @@ export function auditLog(options: AuditLogOptions = {}) {
             const event = logger.complete(input);
             if (options.nonBlocking) {
               const active = otelContext.active();
-              const done = new Promise<void>((resolve) => setImmediate(() => resolve(logger.emit(event, active).then(noop, noop))));
-              inFlight.add(done);
-              void done.finally(() => inFlight.delete(done));
-              ctx.context.runInBackground(done);
+              const emitted = new Promise<void>((resolve) => setImmediate(() => resolve(logger.emit(event, active).then(noop, noop))));
+              inFlight.add(emitted);
+              void emitted.finally(() => inFlight.delete(emitted));
+              // a waitUntil-style runner keeps the process until the record's row is written
+              ctx.context.runInBackground(emitted.then(() => store?.settled()).then(noop, noop));
             } else {
               await logger.emit(event);
+              // only a configured runner (waitUntil) needs to see the batched row written
+              if (store && ctx.context.options.advanced?.backgroundTasks?.handler) ctx.context.runInBackground(store.settled().then(noop, noop));
             }
           }),
         },

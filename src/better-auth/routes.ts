@@ -4,13 +4,15 @@ import * as z from "zod";
 import { eventNameFor } from "../attributes.js";
 import type { AuditLogger } from "../emit.js";
 import { AUDIT_SEVERITIES, type AuditOutcome, type AuditSeverity } from "../event.js";
-import { entryFromEvent, outcomeOf, publicEntry } from "../store/entry.js";
+import { entryFromEvent, outcomeOf, publicEntry, type AuditLogEntry } from "../store/entry.js";
 import { DEFAULT_LIST_LIMIT, type AuditQuery, type AuditReader } from "../store/reader.js";
 import type { AuditSession } from "./access.js";
 import { AUDIT_LOG_ERROR_CODES as CODES } from "./error-codes.js";
 
 export const MAX_LIST_LIMIT = 500;
 export const DEFAULT_MAX_METADATA_BYTES = 8 * 1024;
+/** better-auth-audit-logs' default depth limit (`{ a: { b: 1 } }` is depth 2). */
+export const DEFAULT_MAX_METADATA_DEPTH = 5;
 const ACTION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9:._\-/]{0,199}$/;
 const PRIVILEGED_SEVERITIES: readonly AuditSeverity[] = ["high", "critical"];
 
@@ -24,9 +26,14 @@ export interface AuditLogRuntime {
   canInsertPrivileged(session: AuditSession, authOptions: BetterAuthOptions): Promise<boolean>;
   exposeUserAgent: boolean;
   /** false: the insert endpoint answers 404. */
-  insert: false | { maxMetadataBytes: number };
+  insert: false | { maxMetadataBytes: number; maxMetadataDepth: number };
+  /** Waits until the record is in the store; resolves to the error that kept it out, if any. */
+  stored(id: string): Promise<unknown>;
   capture: { ipAddress: boolean; userAgent: boolean };
 }
+
+/** better-auth-audit-logs' `{ success: true }`, with the stored entry's fields (none when beforeLog suppressed it). */
+type InsertResult = { success: true } & Partial<AuditLogEntry>;
 
 const severity = z.enum(AUDIT_SEVERITIES as [AuditSeverity, ...AuditSeverity[]]);
 const flag = z.union([z.boolean(), z.enum(["true", "false"])]);
@@ -46,7 +53,7 @@ const listQuerySchema = z.object({
 
 const insertBodySchema = z.object({
   action: z.string().meta({ description: "e.g. admin:user-export; admin:* needs an admin" }),
-  status: z.enum(["success", "failed", "failure"]).optional(),
+  status: z.enum(["success", "failed", "failure"]).optional().meta({ description: "default success" }),
   outcome: z.enum(["success", "failure"]).optional(),
   severity: severity.optional().meta({ description: "high and critical need an admin" }),
   metadata: z.record(z.string(), z.unknown()).optional(),
@@ -156,12 +163,13 @@ export function auditLogEndpoints(runtime: AuditLogRuntime) {
         const body = ctx.body;
         const self = session.user.id;
         if (!ACTION_PATTERN.test(body.action)) throw APIError.from("BAD_REQUEST", CODES.INVALID_ACTION);
-        const outcome: AuditOutcome | undefined = body.outcome ?? (body.status ? outcomeOf(body.status) : undefined);
-        if (!outcome) throw APIError.from("BAD_REQUEST", CODES.MISSING_OUTCOME);
+        // better-auth-audit-logs' default: an insert without status is a success
+        const outcome: AuditOutcome = body.outcome ?? (body.status ? outcomeOf(body.status) : "success");
         if (body.userId !== undefined && body.userId !== self) throw APIError.from("FORBIDDEN", CODES.NOT_ALLOWED_TO_INSERT_FOR_ANOTHER_USER);
         if (body.metadata !== undefined && serializedSize(body.metadata) > insert.maxMetadataBytes) {
           throw APIError.from("BAD_REQUEST", CODES.METADATA_TOO_LARGE);
         }
+        if (body.metadata !== undefined && depthOf(body.metadata) > insert.maxMetadataDepth) throw APIError.from("BAD_REQUEST", CODES.METADATA_TOO_DEEP);
 
         const headers = ctx.request?.headers ?? ctx.headers;
         const common = {
@@ -203,10 +211,23 @@ export function auditLogEndpoints(runtime: AuditLogRuntime) {
         // a non-admin's claim never raises an alert by inference alone: high/critical become medium
         if (!body.severity && !mayPrivileged && PRIVILEGED_SEVERITIES.includes(event.severity)) event = { ...event, severity: "medium" };
         const emitted = await runtime.logger.emit(event);
-        return ctx.json(emitted ? publicEntry(entryFromEvent(emitted, eventNameFor(emitted.action)), runtime.exposeUserAgent) : null);
+        // beforeLog suppressed it: nothing to store; better-auth-audit-logs answers success too
+        if (!emitted) return ctx.json<InsertResult>({ success: true });
+        // the answer says whether the record is stored: a client told "success" can rely on it
+        const failure = await runtime.stored(emitted.id);
+        if (failure !== undefined) throw APIError.from("SERVICE_UNAVAILABLE", CODES.AUDIT_LOG_WRITE_FAILED);
+        return ctx.json<InsertResult>({ success: true, ...publicEntry(entryFromEvent(emitted, eventNameFor(emitted.action)), runtime.exposeUserAgent) });
       },
     ),
   };
+}
+
+/** Nesting depth as better-auth-audit-logs measures it: `{}` 0, `{ a: 1 }` 1, `{ a: { b: 1 } }` 2. */
+function depthOf(value: unknown, depth = 0): number {
+  if (depth > 100 || value === null || typeof value !== "object") return depth;
+  let max = depth;
+  for (const v of Object.values(value)) max = Math.max(max, depthOf(v, depth + 1));
+  return max;
 }
 
 function serializedSize(value: unknown): number {

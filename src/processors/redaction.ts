@@ -39,6 +39,8 @@ export interface RedactionOptions {
   emailStrategy?: RedactionStrategy;
   /** HMAC key of the `hash` strategy; default env `OTEL_AUTH_AUDIT_REDACTION_KEY`. Without one, plain SHA-256 (guessable for emails). */
   hashKey?: SecretInput;
+  /** `tagged` (`sha256:<hex>`, default) or `hex` (the 64 hex digits alone, as better-auth-audit-logs writes them). */
+  hashFormat?: "tagged" | "hex";
   /** Replacement text of `mask`. Default `[REDACTED]`. */
   mask?: string;
   /** Instrumentation scopes to redact. Default `["otel-auth-audit"]`. */
@@ -136,6 +138,7 @@ export class RedactionProcessor implements LogRecordProcessor {
   #strategy: RedactionStrategy;
   #mask: string;
   #hashKey: KeyObject | undefined;
+  #hashTagged: boolean;
   #normCache = new Map<string, string>();
   #plans = new Map<string, AttributePlan>();
 
@@ -143,6 +146,7 @@ export class RedactionProcessor implements LogRecordProcessor {
     this.#inScope = scopeFilter(options.scopes);
     this.#strategy = options.strategy ?? "mask";
     this.#mask = options.mask ?? "[REDACTED]";
+    this.#hashTagged = options.hashFormat !== "hex";
     this.#hashKey = secretKey(options.hashKey ?? process.env.OTEL_AUTH_AUDIT_REDACTION_KEY);
     for (const rule of [...(options.keys ?? DEFAULT_REDACT_KEYS), ...(options.extraKeys ?? [])]) {
       const { key, strategy } = typeof rule === "string" ? { key: rule, strategy: this.#strategy } : rule;
@@ -349,8 +353,8 @@ export class RedactionProcessor implements LogRecordProcessor {
   }
 
   #hash(text: string): string {
-    if (this.#hashKey) return "hmac-sha256:" + createHmac("sha256", this.#hashKey).update(text).digest("hex");
-    return "sha256:" + createHash("sha256").update(text).digest("hex");
+    if (this.#hashKey) return (this.#hashTagged ? "hmac-sha256:" : "") + createHmac("sha256", this.#hashKey).update(text).digest("hex");
+    return (this.#hashTagged ? "sha256:" : "") + createHash("sha256").update(text).digest("hex");
   }
 
   #norm(segment: string): string {
@@ -376,15 +380,17 @@ const FIELD_ATTRIBUTE: Record<string, string> = { ipAddress: "client.address", u
 
 /**
  * RedactionProcessor options from better-auth-audit-logs' `piiRedaction`, so users can move over:
- * the named fields get the chosen strategy (emails too, by pattern); the default secret keys stay
- * masked whether PII redaction is enabled or not.
+ * the chosen strategy applies to the default secret keys and the named fields alike (emails too, by
+ * pattern), hashes as 64 hex digits; disabled, the default secret keys are still masked.
  */
 export function piiRedactionToOptions(config: PiiRedactionConfig = {}): RedactionOptions {
   if (!config.enabled) return {};
   const strategy = config.strategy ?? "mask";
   const fields = config.fields ?? [];
   return {
+    strategy,
     extraKeys: fields.map((f) => ({ key: FIELD_ATTRIBUTE[f] ?? f, strategy })),
     emailStrategy: strategy,
+    hashFormat: "hex",
   };
 }

@@ -29,7 +29,8 @@ export interface AuditLogEntry {
   method: string | null;
   path: string | null;
   statusCode: number | null;
-  metadata: Record<string, unknown> | null;
+  /** As given (`{}` when none): better-auth-audit-logs' shape. */
+  metadata: Record<string, unknown>;
   createdAt: Date;
 }
 
@@ -62,7 +63,7 @@ export function entryFromEvent(event: AuditEvent, eventName: string | null = nul
     method: event.method ?? null,
     path: event.path ?? null,
     statusCode: event.statusCode ?? null,
-    metadata: event.metadata ? unflatten(event.metadata) : null,
+    metadata: event.metadata ? unflatten(event.metadata) : {},
     createdAt: event.time,
   };
 }
