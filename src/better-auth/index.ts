@@ -112,6 +112,8 @@ export function auditLog(options: AuditLogOptions = {}) {
     forgotten.add(userId);
     if (forgotten.size > FORGOTTEN_USERS_KEPT) forgotten.delete(forgotten.values().next().value as string);
   };
+  // a custom storage alone needs no adapter: it works before (and without) better-auth's init
+  if (!database && options.storage) store = createPluginStore(options, logger, undefined, forgotten);
   const flush = async () => {
     while (inFlight.size > 0) await Promise.all([...inFlight]);
     await store?.pipeline.flush();
@@ -165,8 +167,10 @@ export function auditLog(options: AuditLogOptions = {}) {
     id: "audit-log",
     version: VERSION,
     init(ctx) {
-      store?.close();
-      store = database || options.storage ? createPluginStore(options, logger, ctx.adapter as unknown as StoreAdapter, forgotten) : undefined;
+      if (database) {
+        store?.close();
+        store = createPluginStore(options, logger, ctx.adapter as unknown as StoreAdapter, forgotten);
+      }
       return {
         options: {
           databaseHooks: {
@@ -280,8 +284,8 @@ export function auditLog(options: AuditLogOptions = {}) {
               ctx.context.runInBackground(emitted.then(() => store?.settled()).then(noop, noop));
             } else {
               await logger.emit(event);
-              // only a configured runner (waitUntil) needs to see the batched row written
-              if (store && ctx.context.options.advanced?.backgroundTasks?.handler) ctx.context.runInBackground(store.settled().then(noop, noop));
+              // the row follows in its batch: only a configured runner (waitUntil) needs to wait for it
+              if (store && ctx.context.options?.advanced?.backgroundTasks?.handler) ctx.context.runInBackground(store.settled().then(noop, noop));
             }
           }),
         },

@@ -48,15 +48,15 @@ export function checkStoreOptions(options: AuditLogOptions): void {
 export function createPluginStore(
   options: AuditLogOptions,
   logger: AuditLogger,
-  adapter: StoreAdapter,
+  adapter: StoreAdapter | undefined,
   forgottenUsers: { has(userId: string): boolean },
 ): PluginStore {
-  const database = usesDatabase(options);
+  const database = usesDatabase(options) && adapter !== undefined;
   const storage = options.storage;
   const retention = options.retention && options.retention.enabled !== false ? options.retention : undefined;
   const sweeper = retention
     ? new RetentionSweeper({
-        days: retention.days,
+        days: retention.days!,
         intervalMs: retention.intervalMs,
         deleteBefore: (cutoff) => deleteOlderThan(cutoff, database ? adapter : undefined, storage),
       })
@@ -68,8 +68,8 @@ export function createPluginStore(
   };
 
   const exporters: Array<LogRecordExporter & { writes: { whenStored(id: string): Promise<unknown>; settled(): Promise<void> } }> = [];
-  if (database) exporters.push(new DatabaseExporter({ adapter, forgottenUsers, ...common }));
-  if (storage) exporters.push(new StorageExporter(storage, common));
+  if (database) exporters.push(new DatabaseExporter({ adapter: adapter!, forgottenUsers, ...common }));
+  if (storage) exporters.push(new StorageExporter(storage, { onWriteError: common.onWriteError, afterWrite: common.afterWrite }));
   // secrets never reach the database either: the store's copy is redacted like the exported one
   const processors = options.storeProcessors ?? [new RedactionProcessor(piiRedactionToOptions(options.piiRedaction))];
   const pipeline = createStorePipeline({ exporters, processors });
@@ -78,7 +78,7 @@ export function createPluginStore(
 
   return {
     pipeline,
-    reader: (storage && storageReader(storage)) ?? (database ? new DatabaseReader({ adapter }) : undefined),
+    reader: (storage && storageReader(storage)) ?? (database ? new DatabaseReader({ adapter: adapter! }) : undefined),
     sweeper,
     async whenStored(id) {
       const errors = await Promise.all(exporters.map((e) => e.writes.whenStored(id)));

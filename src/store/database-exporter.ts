@@ -21,7 +21,7 @@ export interface DatabaseExporterOptions extends StoreBatchOptions {
 }
 
 const optionsSchema = z.strictObject({
-  adapter: z.union([optionSchemas.withMethods<StoreAdapter>("create", "findOne"), optionSchemas.fn()]),
+  adapter: z.union([optionSchemas.withMethods<StoreAdapter>("create"), optionSchemas.fn()]),
   model: z.string().min(1).optional(),
   forgottenUsers: optionSchemas.withMethods<{ has(userId: string): boolean }>("has").optional(),
   afterWrite: optionSchemas.fn().optional(),

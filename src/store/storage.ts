@@ -5,7 +5,7 @@ import { optionSchemas, parseOptions } from "../options.js";
 import { SCOPE_NAME } from "../version.js";
 import { entryFromRecord, statusOf, type AuditLogEntry, type AuditStatus } from "./entry.js";
 import type { AuditPage, AuditQuery, AuditReader } from "./reader.js";
-import { storeBatchShape, WriteBatcher, type StoreBatchOptions } from "./write-batcher.js";
+import { callReported, reportLost, writeWithRetry } from "./write-batcher.js";
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -57,70 +57,88 @@ export const storageSchema = z
   )
   .transform((v) => v as unknown as AuditStorage);
 
-export interface StorageExporterOptions extends StoreBatchOptions {
+export interface StorageExporterOptions {
   /** Called with the error and the entry when an entry could not be written after every attempt. */
   onWriteError?: (error: unknown, entry: AuditLogEntry) => void;
-  /** Runs after entries are written (the retention sweeper checks whether a sweep is due). */
+  /** Runs after an entry is written (the retention sweeper checks whether a sweep is due). */
   afterWrite?: () => void;
 }
 
 const exporterOptionsSchema = z.strictObject({
   onWriteError: optionSchemas.fn().optional(),
   afterWrite: optionSchemas.fn().optional(),
-  ...storeBatchShape,
 });
 
 /**
- * Hands each audit record to a custom storage's `write`, off the request path and in batches
- * (entries of a batch are written in turn; a retry resumes after the last one written).
+ * Hands each audit record to a custom storage's `write` as it is emitted, as better-auth-audit-logs
+ * does: the write is started, never awaited by the request (an in-process storage such as
+ * MemoryStorage has the entry by the time the response is out). A failing write is retried with
+ * backoff (3 attempts), then reported to `onWriteError` and `diag`. A storage has no batch API,
+ * so its writes are not batched; the database store's are.
  */
 export class StorageExporter implements LogRecordExporter {
   #storage: AuditStorage;
-  #batcher: WriteBatcher<AuditLogEntry>;
-  /** Entries already written, so a retried batch does not write them twice. */
-  #written = new WeakSet<AuditLogEntry>();
+  #options: StorageExporterOptions;
+  /** Writes in progress, by entry id (a re-delivery may repeat an id). */
+  #inFlight = new Map<string, Set<Promise<unknown>>>();
+  #failures = new Map<string, unknown>();
 
   constructor(storage: AuditStorage, options: StorageExporterOptions = {}) {
     parseOptions("StorageExporter", z.object({ storage: storageSchema }), { storage });
     parseOptions("StorageExporter", exporterOptionsSchema, options);
     this.#storage = storage;
-    this.#batcher = new WriteBatcher<AuditLogEntry>({
-      flushIntervalMs: options.flushIntervalMs,
-      maxBatch: options.maxBatch,
-      idOf: (entry) => entry.id,
-      writeBatch: async (entries) => {
-        for (const entry of entries) await this.#writeOne(entry);
-      },
-      writeOne: (entry) => this.#writeOne(entry),
-      onFailure: (error, entry) => options.onWriteError?.(error, entry),
-      afterWrite: options.afterWrite,
-    });
+    this.#options = options;
   }
 
-  /** The batcher: `whenStored(id)`, `settled()`. */
-  get writes(): Pick<WriteBatcher<AuditLogEntry>, "whenStored" | "settled"> {
-    return this.#batcher;
+  /** `whenStored(id)`: undefined once written, or the error that kept it out; `settled()`: every write started so far. */
+  get writes(): { whenStored(id: string): Promise<unknown>; settled(): Promise<void> } {
+    return {
+      whenStored: async (id) => {
+        const running = this.#inFlight.get(id);
+        const results = running ? await Promise.all(running) : [];
+        return results.find((r) => r !== undefined) ?? (running ? undefined : this.#failures.get(id));
+      },
+      settled: () => this.forceFlush(),
+    };
   }
 
   export(logs: ReadableLogRecord[], resultCallback: (result: ExportResult) => void): void {
-    this.#batcher.add(logs.filter((r) => r.instrumentationScope.name === SCOPE_NAME).map(entryFromRecord));
+    for (const record of logs) if (record.instrumentationScope.name === SCOPE_NAME) this.#start(entryFromRecord(record));
     resultCallback({ code: ExportResultCode.SUCCESS });
   }
 
-  forceFlush(): Promise<void> {
-    return this.#batcher.flush();
+  async forceFlush(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight.values()].flatMap((set) => [...set]));
   }
 
   async shutdown(): Promise<void> {
     await this.forceFlush();
   }
 
-  async #writeOne(entry: AuditLogEntry): Promise<void> {
-    if (this.#written.has(entry)) return;
-    await this.#storage.write(entry);
-    this.#written.add(entry);
+  #start(entry: AuditLogEntry): void {
+    const write = writeWithRetry(() => this.#storage.write(entry)).then(
+      () => {
+        callReported(this.#options.afterWrite, "afterWrite");
+        return undefined;
+      },
+      (error: unknown) => {
+        reportLost(error, entry, this.#options.onWriteError);
+        this.#failures.set(entry.id, error);
+        if (this.#failures.size > FAILURES_KEPT) this.#failures.delete(this.#failures.keys().next().value as string);
+        return error;
+      },
+    );
+    const set = this.#inFlight.get(entry.id) ?? new Set();
+    set.add(write);
+    this.#inFlight.set(entry.id, set);
+    void write.finally(() => {
+      set.delete(write);
+      if (set.size === 0 && this.#inFlight.get(entry.id) === set) this.#inFlight.delete(entry.id);
+    });
   }
 }
+
+const FAILURES_KEPT = 1000;
 
 /** Reads through a custom storage; `undefined` when it cannot read. */
 export function storageReader(storage: AuditStorage): AuditReader | undefined {

@@ -158,29 +158,16 @@ export class WriteBatcher<T> {
     if (failed.size < batch.length) this.#afterWrite();
   }
 
-  async #withRetry(write: () => Promise<void>): Promise<void> {
-    const base = this.#options.retryBaseDelayMs ?? RETRY_BASE_DELAY_MS;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await write();
-      } catch (error) {
-        if (attempt >= WRITE_ATTEMPTS) throw error;
-        await new Promise((resolve) => setTimeout(resolve, base * 2 ** (attempt - 1)));
-      }
-    }
+  #withRetry(write: () => Promise<void>): Promise<void> {
+    return writeWithRetry(write, this.#options.retryBaseDelayMs);
   }
 
   #settle(item: T, error: unknown): void {
     const id = this.#options.idOf(item);
     if (error !== undefined) {
-      diag.error(`otel-auth-audit: an audit record (${id}) could not be stored after ${WRITE_ATTEMPTS} attempts`, error);
+      reportLost(error, item, (e, i) => this.#options.onFailure(e, i), id);
       this.#failures.set(id, error);
       if (this.#failures.size > FAILURES_KEPT) this.#failures.delete(this.#failures.keys().next().value as string);
-      try {
-        this.#options.onFailure(error, item);
-      } catch (callbackError) {
-        diag.error("otel-auth-audit: onWriteError threw", callbackError);
-      }
     }
     const left = (this.#pending.get(id) ?? 1) - 1;
     if (left > 0) {
@@ -196,10 +183,37 @@ export class WriteBatcher<T> {
   }
 
   #afterWrite(): void {
+    callReported(this.#options.afterWrite, "afterWrite");
+  }
+}
+
+/** Runs `write` up to 3 times, 100 ms then 200 ms apart (better-auth-audit-logs' backoff). */
+export async function writeWithRetry(write: () => unknown, baseDelayMs = RETRY_BASE_DELAY_MS): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
     try {
-      this.#options.afterWrite?.();
+      await write();
+      return;
     } catch (error) {
-      diag.error("otel-auth-audit: afterWrite threw", error);
+      if (attempt >= WRITE_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, baseDelayMs * 2 ** (attempt - 1)));
     }
+  }
+}
+
+/** A record lost to the store is never silent: `diag`, then the user's callback (whose errors go to `diag`). */
+export function reportLost<T>(error: unknown, item: T, callback: ((error: unknown, item: T) => void) | undefined, id = (item as { id?: string }).id): void {
+  diag.error(`otel-auth-audit: an audit record (${id}) could not be stored after ${WRITE_ATTEMPTS} attempts`, error);
+  try {
+    callback?.(error, item);
+  } catch (callbackError) {
+    diag.error("otel-auth-audit: onWriteError threw", callbackError);
+  }
+}
+
+export function callReported(callback: (() => void) | undefined, name: string): void {
+  try {
+    callback?.();
+  } catch (error) {
+    diag.error(`otel-auth-audit: ${name} threw`, error);
   }
 }
