@@ -209,7 +209,7 @@ export function auditLog(options: AuditLogOptions = {}) {
       };
     },
     hooks: {
-      before: lookupPaths.length === 0 ? [] : [
+      before: lookupPaths.length === 0 || options.enabled === false ? [] : [
         {
           matcher: (ctx) =>
             logger.enabled && options.enabled !== false && !!ctx.path && lookupPaths.some((p) => ctx.path!.startsWith(p)) && configFor(ctx.path, concretePath(ctx.path, ctx.params)) !== undefined,
@@ -224,7 +224,8 @@ export function auditLog(options: AuditLogOptions = {}) {
           }),
         },
       ],
-      after: [
+      // disabled: no hooks at all, as better-auth-audit-logs (nothing runs per request)
+      after: options.enabled === false ? [] : [
         {
           matcher: (ctx) =>
             logger.enabled && options.enabled !== false && !!ctx.path && !isReadPath(ctx.path) && configFor(ctx.path, concretePath(ctx.path, ctx.params)) !== undefined,
@@ -294,8 +295,8 @@ export function auditLog(options: AuditLogOptions = {}) {
     endpoints: auditLogEndpoints(runtime),
     schema: database ? auditLogSchemaWith(options.schema) : undefined,
     rateLimit: [
-      { pathMatcher: (path: string) => path === "/audit-log/insert", ...(options.rateLimit?.insert ?? DEFAULT_RATE_LIMIT) },
       { pathMatcher: (path: string) => path.startsWith("/audit-log/") && path !== "/audit-log/insert", ...(options.rateLimit?.read ?? DEFAULT_RATE_LIMIT) },
+      { pathMatcher: (path: string) => path === "/audit-log/insert", ...(options.rateLimit?.insert ?? DEFAULT_RATE_LIMIT) },
     ],
     $ERROR_CODES: AUDIT_LOG_ERROR_CODES,
     options,
