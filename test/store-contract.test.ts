@@ -500,3 +500,21 @@ describe("beforePaths", () => {
     expect(entry!.userId).toBeNull();
   });
 });
+
+describe("a record the store cannot take is never silent", () => {
+  for (const backend of ["sqlite", "memory"] as const) {
+    it(`${backend}: a beforeLog returning a partial event — stored whole, or reported to onWriteError and diag`, async () => {
+      const errors = collectDiag();
+      const onWriteError = vi.fn();
+      const app = await setup(backend, { onWriteError, beforeLog: () => ({ action: "x" }) as never });
+      const r = await app.post("/sign-up/email", { email: `partial-${backend}@example.com`, password: PASSWORD, name: "P" });
+      expect(r.status).toBe(200);
+      await app.plugin.audit.flush();
+      const stored = (await app.plugin.audit.list({ limit: 50 })).entries;
+      if (stored.length === 0) {
+        expect(onWriteError).toHaveBeenCalledTimes(1);
+        expect(errors.length).toBeGreaterThan(0);
+      } else expect(stored[0]!.id).toMatch(/\S/);
+    });
+  }
+});

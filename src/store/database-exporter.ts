@@ -5,7 +5,7 @@ import { optionSchemas, parseOptions } from "../options.js";
 import { SCOPE_NAME } from "../version.js";
 import { AUDIT_LOG_MODEL, entryFromRow, rowFromEntry, type AuditLogRow, type StoreAdapter } from "./adapter.js";
 import { entryFromRecord, type AuditLogEntry } from "./entry.js";
-import { storeBatchShape, WriteBatcher, type StoreBatchOptions } from "./write-batcher.js";
+import { reportLost, storeBatchShape, WriteBatcher, type StoreBatchOptions } from "./write-batcher.js";
 
 export interface DatabaseExporterOptions extends StoreBatchOptions {
   /** better-auth's adapter (`ctx.context.adapter`), or a function returning it once it exists. */
@@ -90,7 +90,15 @@ export class DatabaseExporter implements LogRecordExporter {
   }
 
   #rowsOf(logs: ReadableLogRecord[]): AuditLogRow[] {
-    return logs.filter((r) => r.instrumentationScope.name === SCOPE_NAME).map((r) => rowFromEntry(entryFromRecord(r))).filter((row) => row.id);
+    const rows: AuditLogRow[] = [];
+    for (const record of logs) {
+      if (record.instrumentationScope.name !== SCOPE_NAME) continue;
+      const entry = entryFromRecord(record);
+      // no id, no row: reported, never dropped in silence (a beforeLog that returned a partial event)
+      if (!entry.id || !entry.action) reportLost(new Error("the audit record has no audit.id or audit.action; it cannot be stored"), entry, this.#options.onWriteError);
+      else rows.push(rowFromEntry(entry));
+    }
+    return rows;
   }
 
   #prepare(row: AuditLogRow): AuditLogRow {
