@@ -424,6 +424,15 @@ describe("retention", () => {
     await storage.write({ ...(await oldEntry()), createdAt: new Date(Date.now() - 40 * 86_400_000) });
     expect(await deleteExpiredAuditLogs({ adapter: undefined }, { days: 30, storage })).toBe(1);
   });
+
+  it("deleteExpiredAuditLogs(await auth.$context) follows the plugin's storage, and rejects when it cannot delete", async () => {
+    const storage = new MemoryStorage();
+    const app = await setup("sqlite", { storage });
+    await storage.write({ ...(await oldEntry()), createdAt: new Date(Date.now() - 40 * 86_400_000) });
+    expect(await deleteExpiredAuditLogs(await app.auth.$context, { days: 30 })).toBe(1);
+    const writeOnly = await setup("sqlite", { storage: { write() {} } });
+    await expect(deleteExpiredAuditLogs(await writeOnly.auth.$context, { days: 30 })).rejects.toThrow(/cannot delete/);
+  });
 });
 
 async function oldEntry(): Promise<AuditLogEntry> {

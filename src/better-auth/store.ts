@@ -108,20 +108,24 @@ async function deleteOlderThan(cutoff: Date, adapter: StoreAdapter | undefined, 
  * Rejects when nothing can be deleted (a storage without `deleteOlderThan`).
  */
 export async function deleteExpiredAuditLogs(
-  ctx: { adapter: unknown },
+  ctx: { adapter: unknown; options?: { plugins?: Array<{ id?: string; options?: unknown }> } },
   options: { days: number; modelName?: string; storage?: AuditStorage; now?: Date },
 ): Promise<number> {
   if (!(options.days > 0) || !Number.isFinite(options.days)) throw new RangeError("deleteExpiredAuditLogs: days must be a positive number");
   const cutoff = new Date((options.now ?? new Date()).getTime() - options.days * 24 * 60 * 60 * 1000);
-  if (options.storage) {
-    if (typeof options.storage.deleteOlderThan !== "function") {
-      throw new TypeError("deleteExpiredAuditLogs: this storage cannot delete; give it deleteOlderThan(date)");
-    }
-    return (await options.storage.deleteOlderThan(cutoff)) ?? 0;
+  // the plugin's own configuration, when the context is better-auth's: its storage, its table
+  const plugin = ctx.options?.plugins?.find((p) => p.id === "audit-log")?.options as AuditLogOptions | undefined;
+  const storage = options.storage ?? plugin?.storage;
+  const database = options.storage ? false : plugin ? usesDatabase(plugin) : true;
+  if (!database && !storage?.deleteOlderThan) {
+    throw new TypeError("deleteExpiredAuditLogs: this storage cannot delete; give it deleteOlderThan(date)");
   }
-  const adapter = ctx.adapter as StoreAdapter | undefined;
-  if (!adapter || typeof adapter.deleteMany !== "function") {
+  const adapter = database ? (ctx.adapter as StoreAdapter | undefined) : undefined;
+  if (database && (!adapter || typeof adapter.deleteMany !== "function")) {
     throw new TypeError("deleteExpiredAuditLogs: pass better-auth's context (await auth.$context) or a storage with deleteOlderThan(date)");
   }
-  return adapter.deleteMany({ model: options.modelName ?? AUDIT_LOG_MODEL, where: [{ field: "createdAt", value: cutoff, operator: "lt" }] });
+  let deleted = 0;
+  if (adapter) deleted += await adapter.deleteMany({ model: options.modelName ?? AUDIT_LOG_MODEL, where: [{ field: "createdAt", value: cutoff, operator: "lt" }] });
+  if (storage?.deleteOlderThan && (!database || plugin?.store)) deleted += (await storage.deleteOlderThan(cutoff)) ?? 0;
+  return deleted;
 }
