@@ -17,7 +17,7 @@ import {
   type AuditLogStorage,
   type StorageReadOptions,
 } from "otel-auth-audit/better-auth";
-import { AuditOptionsError, DatabaseExporter, LokiAuditReader, RetentionSweeper, StorageExporter } from "otel-auth-audit";
+import { AuditOptionsError, DatabaseExporter, DatabaseReader, LokiAuditReader, RetentionSweeper, StorageExporter } from "otel-auth-audit";
 import { createTestAudit } from "otel-auth-audit/testing";
 import { createStoreApp, type Backend } from "./helpers/store-app.js";
 
@@ -124,6 +124,7 @@ describe("storage is checked at construction", () => {
     expect(optionError(() => new LokiAuditReader({ url: "not a url" })).option).toBe("url");
     expect(optionError(() => new LokiAuditReader({ url: "http://127.0.0.1:3100", selector: "audit" })).option).toBe("selector");
     expect(optionError(() => new MemoryStorage({ maxEntries: 0 })).option).toBe("maxEntries");
+    expect(optionError(() => new DatabaseReader({ adapter: { create() {} } as never })).option).toBe("adapter");
   });
 });
 

@@ -78,7 +78,7 @@ export function createPluginStore(
 
   return {
     pipeline,
-    reader: (storage && storageReader(storage)) ?? (database ? new DatabaseReader({ adapter: adapter! }) : undefined),
+    reader: (storage && storageReader(storage)) ?? (database ? new DatabaseReader({ adapter: () => adapter! }) : undefined),
     sweeper,
     async whenStored(id) {
       const errors = await Promise.all(exporters.map((e) => e.writes.whenStored(id)));
