@@ -9,7 +9,6 @@ export const AUDIT_LOG_ERROR_CODES = codes({
   NOT_ALLOWED_TO_INSERT_FOR_ANOTHER_USER: "An inserted audit log always has the signed-in user as its subject",
   NOT_ALLOWED_TO_INSERT_PRIVILEGED_AUDIT_LOG: "Only an admin may insert admin:* actions or high/critical severities",
   INVALID_ACTION: "action must be 1-200 characters of letters, digits and : . _ - /",
-  MISSING_OUTCOME: "Give status (success | failed) or outcome (success | failure)",
   INVALID_DATE: "from and to must be ISO 8601 dates",
   INVALID_DATE_RANGE: "from must not be later than to",
   METADATA_TOO_LARGE: "metadata is larger than the allowed size",
