@@ -75,8 +75,9 @@ export interface AuditLogOptions
   /** Delete stored records older than `days`; on an unref'd timer and after writes, at most once per `intervalMs` (default 24 h). */
   retention?: RetentionOptions;
   /**
-   * How store writes are batched off the request path: a batch is written `flushIntervalMs` after
-   * its first record (default 50) or at `maxBatch` records (default 100); reads and `flush()` do not wait.
+   * How the database store batches its writes off the request path: one transaction per batch,
+   * written `flushIntervalMs` after its first record (default 50) or at `maxBatch` records
+   * (default 100); reads and `flush()` write the queue at once. A custom `storage` is written per record.
    */
   storeBatch?: StoreBatchOptions;
   /**
