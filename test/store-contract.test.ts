@@ -279,6 +279,52 @@ describe("batched database writes", () => {
   });
 });
 
+describe("the database store under random insert faults", () => {
+  it("every record is stored once or reported to onWriteError once, never both, never neither (property)", async () => {
+    collectDiag();
+    const reported: string[] = [];
+    const app = await setup("sqlite", { onWriteError: (_e, entry) => void reported.push(entry.id), storeBatch: { flushIntervalMs: 1, maxBatch: 5 } });
+    const ctx = await app.auth.$context;
+    const adapter = ctx.adapter as unknown as Record<string, (...args: never[]) => Promise<unknown>>;
+    const create = adapter.create!.bind(adapter);
+    const transaction = adapter.transaction!.bind(adapter);
+    let failing = (): boolean => false;
+    let injected = 0;
+    const flaky =
+      (inner: (args: { model: string }) => Promise<unknown>) =>
+      async (args: { model: string }): Promise<unknown> => {
+        if (args.model === "auditLog" && failing()) {
+          injected++;
+          throw new Error("injected insert fault");
+        }
+        return inner(args);
+      };
+    vi.spyOn(adapter, "create").mockImplementation(flaky(create as never) as never);
+    vi.spyOn(adapter, "transaction").mockImplementation(((callback: (trx: unknown) => Promise<unknown>) =>
+      (transaction as (cb: (trx: Record<string, unknown>) => Promise<unknown>) => Promise<unknown>)((trx) =>
+        callback({ ...trx, create: flaky((trx.create as (a: unknown) => Promise<unknown>).bind(trx) as never) }),
+      )) as never);
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }), fc.integer({ min: 1, max: 20 }), async (faults, count) => {
+        let i = 0;
+        failing = () => faults[i++ % faults.length]! && faults[(i * 7) % faults.length]!;
+        reported.length = 0;
+        app.database!.exec("DELETE FROM auditLog");
+        const events = await Promise.all(Array.from({ length: count }, (_, n) => app.plugin.audit.logger.record({ action: `fault:${n}`, outcome: "success" })));
+        await app.plugin.audit.flush();
+        const stored = app.database!.prepare("SELECT id FROM auditLog").all().map((r) => r.id as string);
+        expect(new Set(stored).size).toBe(stored.length);
+        for (const event of events) {
+          const times = stored.filter((id) => id === event!.id).length + reported.filter((id) => id === event!.id).length;
+          expect(times, event!.action).toBe(1);
+        }
+      }),
+      { numRuns: 6 },
+    );
+    expect(injected).toBeGreaterThan(0); // the faults did happen
+  }, 60_000);
+});
+
 describe("background runners (waitUntil) see the row written", () => {
   for (const nonBlocking of [true, false]) {
     it(`nonBlocking: ${nonBlocking} — the task handed to the runner resolves only after the write`, async () => {
