@@ -2,6 +2,7 @@ import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import type { LogRecordExporter, ReadableLogRecord } from "@opentelemetry/sdk-logs";
 import * as z from "zod";
 import { optionSchemas, parseOptions } from "../options.js";
+import { AUDIT_ATTR } from "../attributes.js";
 import { SCOPE_NAME } from "../version.js";
 import { AUDIT_LOG_MODEL, entryFromRow, rowFromEntry, type AuditLogRow, type StoreAdapter } from "./adapter.js";
 import { entryFromRecord, type AuditLogEntry } from "./entry.js";
@@ -39,23 +40,23 @@ export class DatabaseExporter implements LogRecordExporter {
   #adapter: DatabaseExporterOptions["adapter"];
   #model: string;
   #options: DatabaseExporterOptions;
-  #batcher: WriteBatcher<AuditLogRow>;
+  #batcher: WriteBatcher<Pending>;
   #shutdown = false;
   /** Rows already stored, so a retried batch does not insert them again. */
-  #written = new WeakSet<AuditLogRow>();
+  #written = new WeakSet<Pending>();
 
   constructor(options: DatabaseExporterOptions) {
     parseOptions("DatabaseExporter", optionsSchema, options);
     this.#options = options;
     this.#adapter = options.adapter;
     this.#model = options.model ?? AUDIT_LOG_MODEL;
-    this.#batcher = new WriteBatcher<AuditLogRow>({
+    this.#batcher = new WriteBatcher<Pending>({
       flushIntervalMs: options.flushIntervalMs,
       maxBatch: options.maxBatch,
-      idOf: (row) => row.id,
-      writeBatch: (rows) => this.#writeBatch(rows),
-      writeOne: (row) => this.#writeOne(row),
-      onFailure: (error, row) => this.#options.onWriteError?.(error, entryFromRow(row)),
+      idOf: (item) => item.id,
+      writeBatch: (items) => this.#writeBatch(items),
+      writeOne: (item) => this.#writeOne(item),
+      onFailure: (error, item) => this.#options.onWriteError?.(error, entryFromRow(rowOf(item))),
       afterWrite: options.afterWrite,
     });
   }
@@ -65,7 +66,7 @@ export class DatabaseExporter implements LogRecordExporter {
   }
 
   /** The batcher: `whenStored(id)`, `settled()`. */
-  get writes(): Pick<WriteBatcher<AuditLogRow>, "whenStored" | "settled"> {
+  get writes(): Pick<WriteBatcher<Pending>, "whenStored" | "settled"> {
     return this.#batcher;
   }
 
@@ -74,8 +75,8 @@ export class DatabaseExporter implements LogRecordExporter {
       resultCallback({ code: ExportResultCode.FAILED, error: new Error("DatabaseExporter is shut down") });
       return;
     }
-    // the record is read now, while the SDK still hands it over; the row is written with its batch
-    this.#batcher.add(this.#rowsOf(logs));
+    // only the id is read now; the record (read-only once emitted) becomes a row when its batch is written
+    this.#batcher.add(this.#pendingOf(logs));
     resultCallback({ code: ExportResultCode.SUCCESS });
   }
 
@@ -89,19 +90,21 @@ export class DatabaseExporter implements LogRecordExporter {
     this.#shutdown = true;
   }
 
-  #rowsOf(logs: ReadableLogRecord[]): AuditLogRow[] {
-    const rows: AuditLogRow[] = [];
+  #pendingOf(logs: ReadableLogRecord[]): Pending[] {
+    const pending: Pending[] = [];
     for (const record of logs) {
       if (record.instrumentationScope.name !== SCOPE_NAME) continue;
-      const entry = entryFromRecord(record);
+      const id = record.attributes[AUDIT_ATTR.id];
       // no id, no row: reported, never dropped in silence (a beforeLog that returned a partial event)
-      if (!entry.id || !entry.action) reportLost(new Error("the audit record has no audit.id or audit.action; it cannot be stored"), entry, this.#options.onWriteError);
-      else rows.push(rowFromEntry(entry));
+      if (typeof id !== "string" || !id || !record.attributes[AUDIT_ATTR.action]) {
+        reportLost(new Error("the audit record has no audit.id or audit.action; it cannot be stored"), entryFromRecord(record), this.#options.onWriteError);
+      } else pending.push({ id, record });
     }
-    return rows;
+    return pending;
   }
 
-  #prepare(row: AuditLogRow): AuditLogRow {
+  #prepare(item: Pending): AuditLogRow {
+    const row = rowOf(item);
     if (row.userId && this.#options.forgottenUsers?.has(row.userId)) row.userId = null;
     return row;
   }
@@ -112,28 +115,28 @@ export class DatabaseExporter implements LogRecordExporter {
    * not hold back the others; rows still failing make the batch fail (and be retried without the
    * rows already written).
    */
-  async #writeBatch(rows: AuditLogRow[]): Promise<void> {
+  async #writeBatch(items: Pending[]): Promise<void> {
     const adapter = this.adapter;
-    const todo = rows.filter((row) => !this.#written.has(row));
+    const todo = items.filter((item) => !this.#written.has(item));
     // without a primary key to reject a duplicate (the memory adapter), look first
     const fresh = adapter.id === "memory" ? await this.#withoutStored(todo) : todo;
     if (fresh.length === 0) return;
     if (fresh.length === 1) return this.#writeOne(fresh[0]!);
     const insertAll = async (db: Pick<StoreAdapter, "create">) => {
-      for (const row of fresh) await db.create({ model: this.#model, data: { ...this.#prepare(row) }, forceAllowId: true });
+      for (const item of fresh) await db.create({ model: this.#model, data: { ...this.#prepare(item) }, forceAllowId: true });
     };
     try {
       if (adapter.transaction) await adapter.transaction((trx) => insertAll(trx));
       else await insertAll(adapter);
-      for (const row of fresh) this.#written.add(row);
+      for (const item of fresh) this.#written.add(item);
       return;
     } catch {
       // one bad row fails the transaction: find it by writing them one by one
     }
     let firstError: unknown;
-    for (const row of fresh) {
+    for (const item of fresh) {
       try {
-        await this.#writeOne(row);
+        await this.#writeOne(item);
       } catch (error) {
         firstError ??= error;
       }
@@ -141,24 +144,25 @@ export class DatabaseExporter implements LogRecordExporter {
     if (firstError !== undefined) throw firstError;
   }
 
-  async #withoutStored(rows: AuditLogRow[]): Promise<AuditLogRow[]> {
-    const fresh: AuditLogRow[] = [];
-    for (const row of rows) if (!(await this.#exists(row.id)) && !fresh.some((r) => r.id === row.id)) fresh.push(row);
+  async #withoutStored(items: Pending[]): Promise<Pending[]> {
+    const fresh: Pending[] = [];
+    for (const item of items) if (!(await this.#exists(item.id)) && !fresh.some((r) => r.id === item.id)) fresh.push(item);
     return fresh;
   }
 
   /** One row alone, telling a re-delivery and a deleted subject from a real failure. */
-  async #writeOne(row: AuditLogRow): Promise<void> {
-    if (this.#written.has(row)) return;
-    await this.#insertOne(row);
-    this.#written.add(row);
+  async #writeOne(item: Pending): Promise<void> {
+    if (this.#written.has(item)) return;
+    await this.#insertOne(item);
+    this.#written.add(item);
   }
 
-  async #insertOne(row: AuditLogRow): Promise<void> {
+  async #insertOne(item: Pending): Promise<void> {
     const adapter = this.adapter;
+    const row = this.#prepare(item);
     if (adapter.id === "memory" && (await this.#exists(row.id))) return;
     try {
-      await adapter.create({ model: this.#model, data: { ...this.#prepare(row) }, forceAllowId: true });
+      await adapter.create({ model: this.#model, data: { ...row }, forceAllowId: true });
     } catch (error) {
       if (await this.#exists(row.id)) return; // a re-delivered record: already stored
       if (row.userId && !(await this.#userExists(row.userId))) {
@@ -181,4 +185,16 @@ export class DatabaseExporter implements LogRecordExporter {
       return true;
     }
   }
+}
+
+/** A record waiting for its batch; its row is built once, when first needed. */
+interface Pending {
+  id: string;
+  record: ReadableLogRecord;
+  row?: AuditLogRow;
+}
+
+function rowOf(item: Pending): AuditLogRow {
+  item.row ??= rowFromEntry(entryFromRecord(item.record));
+  return item.row;
 }
