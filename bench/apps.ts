@@ -10,7 +10,9 @@ import { betterAuth, type BetterAuthOptions, type BetterAuthPlugin } from "bette
 import { createAuthMiddleware } from "better-auth/api";
 import { getMigrations } from "better-auth/db/migration";
 import { DatabaseSync } from "node:sqlite";
-import { setupAudit } from "otel-auth-audit";
+import { LoggerProvider, type LogRecordProcessor } from "@opentelemetry/sdk-logs";
+import { RedactionProcessor } from "otel-auth-audit";
+import { auditProcessors, bindProcessors } from "../src/pipeline.js";
 import { auditLog } from "otel-auth-audit/better-auth";
 import { NoopExporter } from "./noop-exporter.js";
 
@@ -47,16 +49,36 @@ export interface BenchApp {
   close(): Promise<void>;
 }
 
-export async function benchApp(kind: Kind, options: { database?: BetterAuthOptions["database"]; scrypt?: boolean } = {}): Promise<BenchApp> {
-  const setup =
-    kind === "pipeline" || kind === "stored"
-      ? (() => {
-          const directory = mkdtempSync(join(tmpdir(), "otel-auth-audit-bench-spool-"));
-          spoolDirs.push(directory);
-          return setupAudit({ serviceName: "bench", exporter: new NoopExporter(), global: false, integrity: { key: "bench-key" }, durable: { directory } });
-        })()
-      : undefined;
-  const audit = setup ? auditLog({ loggerProvider: setup.provider, store: kind === "stored" }) : undefined;
+/** Wraps each processor (timers in the stage bench); `name` says which one. */
+export type Wrap = (processor: LogRecordProcessor, name: string) => LogRecordProcessor;
+
+/** setupAudit's pipeline (redaction → chain → durable spool → no-op exporter), built by hand so processors can be wrapped. */
+function pipeline(wrap: Wrap) {
+  const directory = mkdtempSync(join(tmpdir(), "otel-auth-audit-bench-spool-"));
+  spoolDirs.push(directory);
+  const processors = auditProcessors({ integrity: { key: "bench-key" }, exporter: new NoopExporter(), durable: { directory } });
+  const names = ["redaction", "integrity", "spool"];
+  const provider = new LoggerProvider({ processors: processors.map((p, i) => wrap(p, names[i])) });
+  bindProcessors(processors, provider);
+  return {
+    provider,
+    flush: () => provider.forceFlush(),
+    shutdown: async () => {
+      for (const p of processors) (p as { close?: () => void }).close?.();
+      await provider.shutdown();
+    },
+  };
+}
+
+export async function benchApp(
+  kind: Kind,
+  options: { database?: BetterAuthOptions["database"]; scrypt?: boolean; wrap?: Wrap } = {},
+): Promise<BenchApp> {
+  const wrap = options.wrap ?? ((p) => p);
+  const setup = kind === "pipeline" || kind === "stored" ? pipeline(wrap) : undefined;
+  const audit = setup
+    ? auditLog({ loggerProvider: setup.provider, store: kind === "stored", storeProcessors: [wrap(new RedactionProcessor(), "store redaction")] })
+    : undefined;
   const authOptions: BetterAuthOptions = {
     baseURL: BASE,
     secret: "bench-secret-0123456789abcdefghijklmnopqrstuvwxyz",
@@ -103,7 +125,7 @@ export async function benchApp(kind: Kind, options: { database?: BetterAuthOptio
     cookie: cookieOf(res),
     settle: async () => {
       await audit?.audit.flush();
-      await setup?.durable?.forceFlush();
+      await setup?.flush();
     },
     close: async () => {
       await audit?.audit.flush();

@@ -249,7 +249,8 @@ export const round = (x: number, digits = 2): number => Number(x.toFixed(digits)
 /** One table row per variant: wall, CPU and allocation medians with CIs, and the ratio to `baseline`. */
 export function statsTable<K extends string>(stats: Record<K, VariantStats>, baseline: K): Array<Record<string, string>> {
   const b = stats[baseline];
-  const ci = (s: Stat, d = 0) => `${s.median.toFixed(d)} [${s.ci[0].toFixed(d)}–${s.ci[1].toFixed(d)}]`;
+  const digits = (x: number) => (x < 100 ? 2 : 0);
+  const ci = (s: Stat) => `${s.median.toFixed(digits(s.median))} [${s.ci[0].toFixed(digits(s.median))}–${s.ci[1].toFixed(digits(s.median))}]`;
   return (Object.entries(stats) as Array<[K, VariantStats]>).map(([name, s]) => {
     const r = bootstrapRatioCI(s.samples.wall, b.samples.wall);
     return {

@@ -91,6 +91,17 @@ export function auditLog(options: AuditLogOptions = {}) {
     return paths.find((p) => pathMatches(p.path, template, path))?.config;
   };
 
+  // the matcher runs on every request (get-session on every page): decide each route template once
+  const audited = new Map<string, boolean>();
+  const isAudited = (template: string): boolean => {
+    let yes = audited.get(template);
+    if (yes === undefined) {
+      yes = !isReadPath(template);
+      if (audited.size < 1000) audited.set(template, yes);
+    }
+    return yes;
+  };
+
   const database = usesDatabase(options);
   let store: PluginStore | undefined;
   // background emits (nonBlocking) not yet handed to the pipeline: reads wait for them too
@@ -183,7 +194,11 @@ export function auditLog(options: AuditLogOptions = {}) {
       after: [
         {
           matcher: (ctx) =>
-            logger.enabled && options.enabled !== false && !!ctx.path && !isReadPath(ctx.path) && configFor(ctx.path, concretePath(ctx.path, ctx.params)) !== undefined,
+            logger.enabled &&
+            options.enabled !== false &&
+            !!ctx.path &&
+            isAudited(ctx.path) &&
+            (paths.length === 0 || configFor(ctx.path, concretePath(ctx.path, ctx.params)) !== undefined),
           handler: createAuthMiddleware(async (ctx) => {
             const template = ctx.path as string;
             const params = ctx.params as Record<string, unknown> | undefined;
