@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { GCProfiler } from "node:v8";
+import { GCProfiler, setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 
 /**
  * One named figure of bench/results.json. `ci` is the bootstrap 95 % interval of `value` (a
@@ -155,11 +156,34 @@ function allocationMeter() {
 import { getHeapStatistics } from "node:v8";
 const usedHeap = () => getHeapStatistics().used_heap_size;
 
+/** A seeded random permutation of 0 … n−1 (Fisher–Yates). */
+function shuffled(n: number, rnd: () => number): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+/**
+ * A full garbage collection between samples, so one variant's garbage is not collected inside
+ * the next one's timing (V8's gc() exposed at run time, as benchmark harnesses do).
+ */
+const collectGarbage: () => void = (() => {
+  try {
+    setFlagsFromString("--expose-gc");
+    return runInNewContext("gc") as () => void;
+  } catch {
+    return () => {};
+  }
+})();
+
 /**
  * Runs the variants interleaved for `warmup + rounds` rounds: in each round every variant runs
- * `ops` operations, in an order rotated round by round (A B C, B C A, C A B …), so neither the
- * machine's drift nor a fixed position favours one of them. Each round gives one sample per
- * variant: wall µs/op, CPU µs/op (process.cpuUsage) and heap bytes/op.
+ * `ops` operations, in a fresh (seeded) random order, so neither the machine's drift nor a
+ * position or a neighbour favours one of them; the heap is collected before each sample. Each
+ * round gives one sample per variant: wall µs/op, CPU µs/op (process.cpuUsage) and heap bytes/op.
  */
 export async function interleave<K extends string>(
   variants: Record<K, Variant | ((ops: number) => Promise<void> | void)>,
@@ -170,11 +194,15 @@ export async function interleave<K extends string>(
   );
   const samples = Object.fromEntries(entries.map(([k]) => [k, { wall: [], cpu: [], alloc: [] } as Samples])) as Record<K, Samples>;
   const meter = allocationMeter();
+  const rnd = random(0x5eed);
   for (let round = 0; round < warmup + rounds; round++) {
     for (const [, v] of entries) await v.prepare?.(ops);
     for (const [, v] of entries) await v.settle?.();
+    const order = shuffled(entries.length, rnd);
     for (let i = 0; i < entries.length; i++) {
-      const [name, v] = entries[(i + round) % entries.length];
+      const [name, v] = entries[order[i]];
+      // the garbage of the variant before is collected now, not inside this one's timing
+      collectGarbage();
       meter.start();
       const cpu0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
