@@ -106,6 +106,17 @@ export function auditLog(options: AuditLogOptions = {}) {
   };
 
   const lookupPaths = (options.beforePaths ?? DEFAULT_BEFORE_PATHS).filter((p) => !DEFAULT_BEFORE_PATHS.includes(p));
+  // the matcher runs on every request (get-session on every page): decide each route template once
+  const audited = new Map<string, boolean>();
+  const isAudited = (template: string): boolean => {
+    let yes = audited.get(template);
+    if (yes === undefined) {
+      yes = !isReadPath(template);
+      if (audited.size < 1000) audited.set(template, yes);
+    }
+    return yes;
+  };
+
   const database = usesDatabase(options);
   let store: PluginStore | undefined;
   // background emits (nonBlocking) not yet handed to the pipeline: reads wait for them too
@@ -307,8 +318,8 @@ export function auditLog(options: AuditLogOptions = {}) {
             logger.enabled &&
             options.enabled !== false &&
             !!ctx.path &&
-            !isReadPath(ctx.path) &&
-            configFor(ctx.path, recordedPath(ctx.path, safeParamsOf(ctx))) !== undefined,
+            isAudited(ctx.path) &&
+            (paths.length === 0 || configFor(ctx.path, recordedPath(ctx.path, safeParamsOf(ctx))) !== undefined),
           // audit never breaks auth: whatever goes wrong while building the record is reported, not thrown
           handler: createAuthMiddleware(async (ctx) => {
             try {
