@@ -7,6 +7,7 @@
 import { betterAuth } from "better-auth";
 import { getMigrations } from "better-auth/db/migration";
 import { DatabaseSync } from "node:sqlite";
+import { auditLogFor } from "otel-auth-audit/better-auth";
 import { authAudit, sdk } from "./instrumentation.js";
 
 const options = {
@@ -15,7 +16,7 @@ const options = {
   database: new DatabaseSync(":memory:"),
   emailAndPassword: { enabled: true },
   logger: { disabled: true },
-  plugins: [authAudit.betterAuth()],
+  plugins: [auditLogFor(authAudit)],
 };
 await (await getMigrations(options)).runMigrations();
 const auth = betterAuth(options);

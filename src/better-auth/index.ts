@@ -21,6 +21,7 @@ import { checkRetention, createPluginStore, usesDatabase, type PluginStore } fro
 import type { AuditLogOptions, CaptureOptions, PathConfig } from "./types.js";
 
 export { auditHandler } from "./rate-limit.js";
+export { auditLogFor } from "./instrumented.js";
 export type { AuditLogOptions, CaptureOptions, PathConfig, PathOption, PiiRedactionOptions, RateLimitRule } from "./types.js";
 export type { AuditSession } from "./access.js";
 export { isAdminSession } from "./access.js";
