@@ -12,7 +12,7 @@ const scripts = readdirSync(dir)
 let failed = 0;
 for (const script of scripts) {
   console.log(`\n== ${script}`);
-  const run = spawnSync(process.execPath, ["--import", "tsx", "--conditions=source", "--disable-warning=ExperimentalWarning", `${dir}${script}`], { stdio: "inherit" });
+  const run = spawnSync(process.execPath, ["--import", "tsx", "--conditions=otel-auth-audit:source", "--disable-warning=ExperimentalWarning", `${dir}${script}`], { stdio: "inherit" });
   if (run.status !== 0) failed++;
 }
 console.log(`\nfigures written to bench/results.json`);

@@ -1,6 +1,6 @@
 /**
  * A better-auth app whose audit records travel through NodeSDK (see instrumentation.ts):
- *   OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 npx tsx --conditions=source examples/nodesdk/app.ts
+ *   OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 npx tsx --conditions=otel-auth-audit:source examples/nodesdk/app.ts
  * Without an endpoint the OTLP exporter's default (localhost:4318) is used; records wait in the
  * spool until a collector answers.
  */
