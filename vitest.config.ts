@@ -7,11 +7,11 @@ import { defineConfig } from "vitest/config";
 const pkg = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8")) as {
   exports: Record<string, string | Record<string, string>>;
 };
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 const alias = Object.entries(pkg.exports)
   .filter((entry): entry is [string, Record<string, string>] => typeof entry[1] === "object")
   .map(([subpath, conditions]) => ({
-    find: new RegExp(`^${escape(`otel-auth-audit${subpath.slice(1)}`)}$`),
+    find: new RegExp(`^${escapeRegExp(`otel-auth-audit${subpath.slice(1)}`)}$`),
     replacement: fileURLToPath(new URL(conditions["otel-auth-audit:source"], import.meta.url)),
   }));
 
