@@ -8,7 +8,8 @@ import {
 } from "@opentelemetry/api";
 import { ExportResultCode, hrTime, suppressTracing, type ExportResult } from "@opentelemetry/core";
 import type { LogRecordExporter, LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord } from "@opentelemetry/sdk-logs";
-import { resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { SpoolFullError, SpoolLockedError } from "../errors.js";
 import { newEventId } from "../event.js";
 import { SCOPE_NAME, VERSION } from "../version.js";
@@ -114,6 +115,24 @@ function openFirstFree(base: string, open: (dir: string) => Spool): Spool {
   }
 }
 
+/**
+ * The default spool. A working directory the process cannot write (serverless functions: a
+ * read-only /var/task) falls back to the OS temp directory, with a warning; an explicitly
+ * configured directory never falls back.
+ */
+function openDefaultSpool(open: (dir: string) => Spool): Spool {
+  const preferred = defaultSpoolDirectory();
+  try {
+    return openFirstFree(preferred, open);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "";
+    if (process.env.OTEL_AUTH_AUDIT_SPOOL_DIR || !["EACCES", "EPERM", "EROFS"].includes(code)) throw error;
+    const fallback = join(tmpdir(), `otel-auth-audit-${process.getuid?.() ?? "user"}`, "spool");
+    diag.warn(`otel-auth-audit: cannot write the audit spool at ${preferred} (${code}); using ${fallback} (set OTEL_AUTH_AUDIT_SPOOL_DIR to choose)`);
+    return openFirstFree(fallback, open);
+  }
+}
+
 /** The default spool directory: `OTEL_AUTH_AUDIT_SPOOL_DIR`, else `.otel-auth-audit/spool` under the cwd. */
 export function defaultSpoolDirectory(): string {
   return resolve(process.env.OTEL_AUTH_AUDIT_SPOOL_DIR || ".otel-auth-audit/spool");
@@ -175,7 +194,7 @@ export class DurableLogRecordProcessor implements LogRecordProcessor {
     this.#exporter = exporter;
     const open = (dir: string) =>
       new Spool({ directory: dir, segmentBytes: this.#o.segmentBytes, fsync: this.#o.fsync, fsyncIntervalMillis: this.#o.fsyncIntervalMillis });
-    this.#spool = directory ? open(resolve(directory)) : openFirstFree(defaultSpoolDirectory(), open);
+    this.#spool = directory ? open(resolve(directory)) : openDefaultSpool(open);
     this.#entered = this.#spool.records;
     if (this.#spool.recovered.records > 0) {
       diag.info(`otel-auth-audit: ${this.#spool.recovered.records} audit records found in ${this.#spool.directory} from an earlier run; sending them`);
