@@ -10,7 +10,7 @@ import {
 import { ATTR_SESSION_ID, ATTR_USER_HASH, ATTR_USER_ID } from "@opentelemetry/semantic-conventions/incubating";
 import type { AuditEvent, AuditOrigin, AuditOutcome, AuditSeverity } from "./event.js";
 
-/** Attribute names of an audit record (DESIGN.md's table). */
+/** Attribute names of an audit record (the table in docs/records.md). */
 export const AUDIT_ATTR = {
   action: "audit.action",
   outcome: "audit.outcome",
