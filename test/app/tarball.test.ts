@@ -4,7 +4,10 @@
  * holds (the collector build leaves ~90 MB of binaries and caches under collector/).
  */
 import { execFileSync } from "node:child_process";
-import { statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { builtinModules } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tarball } from "./helpers/consumer.js";
 
@@ -62,5 +65,33 @@ describe("the packed tarball", () => {
     expect(statSync(path).size).toBeLessThan(2 ** 20);
     const unpacked = [...files.values()].reduce((a, b) => a + b, 0);
     expect(unpacked).toBeLessThan(3 * 2 ** 20);
+  });
+
+  it("imports, in its JS and its .d.ts, only packages it declares (dependencies, peers) and Node's own", () => {
+    const dir = mkdtempSync(join(tmpdir(), "otel-auth-audit-tarball-"));
+    try {
+      execFileSync("tar", ["-xzf", path, "-C", dir]);
+      const pkg = JSON.parse(readFileSync(join(dir, "package/package.json"), "utf8")) as {
+        dependencies: Record<string, string>;
+        peerDependencies: Record<string, string>;
+      };
+      const declared = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies)]);
+      const builtin = new Set(builtinModules);
+      const undeclared = new Set<string>();
+      const files = readdirSync(join(dir, "package/dist"), { recursive: true, encoding: "utf8" }).filter((f) => /\.(js|d\.ts)$/.test(f));
+      expect(files.length).toBeGreaterThan(20);
+      for (const file of files) {
+        const text = readFileSync(join(dir, "package/dist", file), "utf8");
+        for (const m of text.matchAll(/(?:from\s+|import\(\s*)["']([^"'.][^"']*)["']/g)) {
+          const spec = m[1];
+          const name = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0];
+          if (spec.startsWith("node:") || builtin.has(name) || declared.has(name)) continue;
+          undeclared.add(`${name} (in dist/${file})`);
+        }
+      }
+      expect([...undeclared]).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
