@@ -13,7 +13,10 @@ import {
   type ReadableLogRecord,
 } from "@opentelemetry/sdk-logs";
 import type { LogRecord } from "@opentelemetry/api";
-import { IntegrityProcessor, RedactionProcessor, SCOPE_NAME, toAttributes, verifyRecords, VERSION } from "../src/index.js";
+import { IntegrityProcessor, RedactionProcessor } from "../src/index.js";
+import { SCOPE_NAME, VERSION } from "../src/version.js";
+import { toAttributes } from "../src/attributes.js";
+import { verifyRecords } from "../src/verify/verify.js";
 import { interleave, printTable, writeFigures } from "./lib.js";
 
 const KEY = "bench-key-0123456789abcdef";

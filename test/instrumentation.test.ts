@@ -89,7 +89,7 @@ describe("AuthAuditInstrumentation with registerInstrumentations", () => {
   });
 
   it("reads OTEL_AUTH_AUDIT_* for operators", async () => {
-    const { readEnvConfig } = await import("otel-auth-audit");
+    const { readEnvConfig } = await import("../src/config.js");
     expect(readEnvConfig({ OTEL_AUTH_AUDIT_ENABLED: "false", OTEL_AUTH_AUDIT_CAPTURE_IP: "0", OTEL_AUTH_AUDIT_KEY: "k" })).toEqual({
       enabled: false,
       key: "k",

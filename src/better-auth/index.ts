@@ -22,6 +22,7 @@ import type { AuditLogOptions, CaptureOptions, PathConfig } from "./types.js";
 
 export { auditHandler } from "./rate-limit.js";
 export { auditLogFor } from "./instrumented.js";
+export * from "./store-vocabulary.js";
 export type { AuditLogOptions, CaptureOptions, PathConfig, PathOption, PiiRedactionOptions, RateLimitRule } from "./types.js";
 export type { AuditSession } from "./access.js";
 export { isAdminSession } from "./access.js";
