@@ -1,22 +1,25 @@
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
-const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
+// Tests import the package by its public names (`otel-auth-audit`, `otel-auth-audit/verify` …),
+// served from the sources: one alias per entry of package.json's `exports`, from its source condition.
+const pkg = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8")) as {
+  exports: Record<string, string | Record<string, string>>;
+};
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+const alias = Object.entries(pkg.exports)
+  .filter((entry): entry is [string, Record<string, string>] => typeof entry[1] === "object")
+  .map(([subpath, conditions]) => ({
+    find: new RegExp(`^${escapeRegExp(`otel-auth-audit${subpath.slice(1)}`)}$`),
+    replacement: fileURLToPath(new URL(conditions["otel-auth-audit:source"], import.meta.url)),
+  }));
 
 export default defineConfig({
-  resolve: {
-    // Tests import the package by its public name, served from the sources.
-    alias: [
-      { find: /^otel-auth-audit\/better-auth\/client$/, replacement: src("better-auth/client.ts") },
-      { find: /^otel-auth-audit\/better-auth$/, replacement: src("better-auth/index.ts") },
-      { find: /^otel-auth-audit\/authjs$/, replacement: src("authjs/index.ts") },
-      { find: /^otel-auth-audit\/testing$/, replacement: src("testing/index.ts") },
-      { find: /^otel-auth-audit$/, replacement: src("index.ts") },
-    ],
-  },
+  resolve: { alias },
   test: {
     include: ["test/**/*.test.ts"],
-    exclude: ["test/e2e/**", "node_modules/**"],
+    exclude: ["test/e2e/**", "test/app/**", "node_modules/**"],
     testTimeout: 30_000,
   },
 });

@@ -15,7 +15,8 @@
 import { existsSync, rmSync } from "node:fs";
 import { OTLPLogExporter } from "@opentelemetry/exporter-logs-otlp-http";
 import { BatchLogRecordProcessor } from "@opentelemetry/sdk-logs";
-import { IntegrityProcessor, RedactionProcessor, setupAudit, verifyRecords } from "../src/index.js";
+import { IntegrityProcessor, RedactionProcessor, setupAudit } from "../src/index.js";
+import { verifyRecords } from "../src/verify/verify.js";
 import { countEntries, nowNanos, queryRange, recordFromLokiEntry } from "../src/store/loki.js";
 import type { OtlpFlatRecord } from "../src/verify/otlp.js";
 import { COLLECTOR_DIR, lokiUrl, otlpLogsUrl, runScript, stackPorts, type StackEnv } from "../test/e2e/helpers/stack.js";

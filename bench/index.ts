@@ -17,7 +17,7 @@ let failed = 0;
 const started = Date.now();
 for (const script of scripts) {
   console.log(`\n== ${script} (${((Date.now() - started) / 1000).toFixed(0)} s into the run)`);
-  const run = spawnSync(process.execPath, ["--import", "tsx", "--conditions=source", "--disable-warning=ExperimentalWarning", `${dir}${script}`], { stdio: "inherit" });
+  const run = spawnSync(process.execPath, ["--import", "tsx", "--conditions=otel-auth-audit:source", "--disable-warning=ExperimentalWarning", `${dir}${script}`], { stdio: "inherit" });
   if (run.status !== 0) failed++;
 }
 console.log(`\nfigures written to bench/results.json (${((Date.now() - started) / 1000).toFixed(0)} s); a figure with "noise_ok": false comes from a run whose control pair did not hold`);

@@ -13,7 +13,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { BatchLogRecordProcessor, LoggerProvider, type LogRecordProcessor } from "@opentelemetry/sdk-logs";
-import { IntegrityProcessor, RedactionProcessor, SCOPE_NAME, setupAudit, VERSION } from "../src/index.js";
+import { IntegrityProcessor, RedactionProcessor, setupAudit } from "../src/index.js";
+import { SCOPE_NAME, VERSION } from "../src/version.js";
 import { interleave, printTable, ratioFigure, round, statsTable, untilQuiet, writeFigures, type Figure } from "./lib.js";
 import { NoopExporter } from "./noop-exporter.js";
 

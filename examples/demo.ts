@@ -8,7 +8,8 @@ import { BatchLogRecordProcessor, InMemoryLogRecordExporter, SimpleLogRecordProc
 import { betterAuth } from "better-auth";
 import { getMigrations } from "better-auth/db/migration";
 import { DatabaseSync } from "node:sqlite";
-import { setupAudit, verifyRecords } from "otel-auth-audit";
+import { setupAudit } from "otel-auth-audit";
+import { verifyRecords } from "otel-auth-audit/verify";
 import { auditLog } from "otel-auth-audit/better-auth";
 
 const BASE = "http://localhost:3000";

@@ -1,11 +1,12 @@
 /**
  * Next.js: `instrumentation.ts` at the project root runs once at server start (the `register`
  * hook). Start the OTel SDK there, with the audit instrumentation, then use
- * `authAudit.betterAuth()` in `lib/auth.ts`.
+ * `auditLogFor(authAudit)` in `lib/auth.ts`.
  *
  *   // lib/auth.ts
+ *   import { auditLogFor } from "otel-auth-audit/better-auth";
  *   import { authAudit } from "@/instrumentation";
- *   export const auth = betterAuth({ plugins: [authAudit.betterAuth()] });
+ *   export const auth = betterAuth({ plugins: [auditLogFor(authAudit)] });
  */
 import { AuthAuditInstrumentation } from "otel-auth-audit";
 

@@ -13,7 +13,7 @@ import type { AuditEvent, AuditOrigin, AuditOutcome, AuditSeverity } from "./eve
 import { bareObject, safeSplit } from "./safe-keys.js";
 import { toWireValue, wireReplacer } from "./wire-values.js";
 
-/** Attribute names of an audit record (DESIGN.md's table). */
+/** Attribute names of an audit record (the table in docs/records.md). */
 export const AUDIT_ATTR = {
   action: "audit.action",
   outcome: "audit.outcome",

@@ -18,10 +18,6 @@ const instrumentationSchema = z.strictObject({
   betterAuth: auditLogOptionsSchema.omit({ logger: true, loggerProvider: true }).optional(),
 });
 
-// better-auth is an optional peer: the package root must load in an Auth.js app without it, so its
-// adapter (which imports better-auth) is loaded here only if it can be
-const betterAuthAdapter = await import("./better-auth/index.js").catch(() => undefined);
-
 export interface AuthAuditInstrumentationConfig
   extends InstrumentationConfig,
     Omit<AuditLoggerOptions, "loggerProvider" | "enabled"> {
@@ -34,7 +30,8 @@ export interface AuthAuditInstrumentationConfig
  * it hooks the auth libraries through their own plugin/event APIs, and gives out adapters bound to
  * itself. Register it like any other:
  * `new NodeSDK({ instrumentations: [audit], logRecordProcessors: [...auditProcessors(), …] })`,
- * then `betterAuth({ plugins: [audit.betterAuth()] })`.
+ * then `betterAuth({ plugins: [auditLogFor(audit)] })` (`otel-auth-audit/better-auth`: better-auth is
+ * an optional peer, so the package root never imports it).
  */
 export class AuthAuditInstrumentation extends InstrumentationBase<AuthAuditInstrumentationConfig> {
   /** The logger every adapter of this instrumentation emits through. */
@@ -77,13 +74,6 @@ export class AuthAuditInstrumentation extends InstrumentationBase<AuthAuditInstr
   override disable(): void {
     super.disable();
     if (this.audit) this.audit.enabled = false;
-  }
-
-  /** The better-auth plugin, emitting through this instrumentation: `betterAuth({ plugins: [audit.betterAuth()] })`. */
-  betterAuth(options: Omit<AuditLogOptions, "logger" | "loggerProvider"> = {}) {
-    if (!betterAuthAdapter) throw new Error("AuthAuditInstrumentation.betterAuth() needs the `better-auth` package (>= 1.7); install it");
-    const defaults = this.getConfig().betterAuth ?? {};
-    return betterAuthAdapter.auditLog({ ...defaults, ...options, capture: { ...defaults.capture, ...options.capture }, logger: this.audit });
   }
 
   /**

@@ -1,7 +1,9 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-import { BruteForceDetector, MemoryFailureCounter, newEventId, type AuditEvent, type BruteForceSignal } from "otel-auth-audit";
+import { BruteForceDetector, type AuditEvent, type BruteForceSignal } from "otel-auth-audit";
+import { MemoryFailureCounter } from "../src/detect/memory-counter.js";
+import { newEventId } from "../src/event.js";
 import { auditHandler, auditLog } from "otel-auth-audit/better-auth";
 import { createTestAudit } from "otel-auth-audit/testing";
 import { createAuthApp, requester } from "./helpers/auth-app.js";

@@ -2,7 +2,10 @@ import { SeverityNumber, context, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { AuditValidationError, createAuditLogger, eventNameFor, inferSeverity, VERSION } from "otel-auth-audit";
+import { AuditValidationError, createAuditLogger } from "otel-auth-audit";
+import { eventNameFor } from "../src/attributes.js";
+import { inferSeverity } from "../src/severity.js";
+import { VERSION } from "../src/version.js";
 import { createTestAudit } from "otel-auth-audit/testing";
 
 describe("event names", () => {
@@ -133,7 +136,7 @@ it("VERSION matches package.json", () => {
 
 describe("event ids", () => {
   it("are RFC 9562 UUIDv7s that sort by time", async () => {
-    const { newEventId } = await import("otel-auth-audit");
+    const { newEventId } = await import("../src/event.js");
     const ids = Array.from({ length: 1000 }, () => newEventId());
     for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(new Set(ids).size).toBe(1000);

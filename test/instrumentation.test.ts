@@ -5,6 +5,7 @@ import { NodeSDK } from "@opentelemetry/sdk-node";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthAuditInstrumentation, auditProcessors } from "otel-auth-audit";
+import { auditLogFor } from "otel-auth-audit/better-auth";
 import { createAuthApp } from "./helpers/auth-app.js";
 
 const PASSWORD = "instrumented-password-1";
@@ -25,7 +26,7 @@ describe("AuthAuditInstrumentation under NodeSDK", () => {
       spanProcessors: [new SimpleSpanProcessor({ exporter: spanExporter })],
     });
     sdk.start();
-    app = await createAuthApp({ plugins: [instrumentation.betterAuth()] });
+    app = await createAuthApp({ plugins: [auditLogFor(instrumentation)] });
   });
   afterAll(() => sdk.shutdown());
 
@@ -88,7 +89,7 @@ describe("AuthAuditInstrumentation with registerInstrumentations", () => {
   });
 
   it("reads OTEL_AUTH_AUDIT_* for operators", async () => {
-    const { readEnvConfig } = await import("otel-auth-audit");
+    const { readEnvConfig } = await import("../src/config.js");
     expect(readEnvConfig({ OTEL_AUTH_AUDIT_ENABLED: "false", OTEL_AUTH_AUDIT_CAPTURE_IP: "0", OTEL_AUTH_AUDIT_KEY: "k" })).toEqual({
       enabled: false,
       key: "k",

@@ -3,17 +3,11 @@ import canonicalize from "canonicalize";
 import fc from "fast-check";
 import { createHash, createHmac } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  canonicalFromOtlp,
-  canonicalFromSdk,
-  CHAIN_ATTR,
-  IntegrityProcessor,
-  jcs,
-  MerkleTree,
-  readOtlpJson,
-  verifyRecords,
-  type OtlpFlatRecord,
-} from "otel-auth-audit";
+import { canonicalFromOtlp, canonicalFromSdk, jcs } from "../src/chain/canonical.js";
+import { CHAIN_ATTR } from "../src/chain/format.js";
+import { IntegrityProcessor } from "otel-auth-audit";
+import { MerkleTree } from "../src/chain/merkle.js";
+import { readOtlpJson, verifyRecords, type OtlpFlatRecord } from "otel-auth-audit/verify";
 import { createTestAudit } from "otel-auth-audit/testing";
 import { KEY, makeLog, publicKey, toOtlpJson } from "./helpers/chain-log.js";
 

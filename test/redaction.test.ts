@@ -2,7 +2,8 @@ import { JsonLogsSerializer } from "@opentelemetry/otlp-transformer";
 import { ExportResultCode } from "@opentelemetry/core";
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor, type LogRecordExporter } from "@opentelemetry/sdk-logs";
 import { describe, expect, it } from "vitest";
-import { piiRedactionToOptions, RedactionProcessor, type RedactionOptions } from "otel-auth-audit";
+import { piiRedactionToOptions } from "../src/processors/redaction.js";
+import { RedactionProcessor, type RedactionOptions } from "otel-auth-audit";
 import { createTestAudit } from "otel-auth-audit/testing";
 
 const record = async (options: RedactionOptions, metadata: Record<string, unknown>, extra: Partial<Parameters<ReturnType<typeof createTestAudit>["audit"]["record"]>[0]> = {}) => {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { flattenOtlp, setupAudit, verifyRecords } from "otel-auth-audit";
+import { flattenOtlp, verifyRecords } from "otel-auth-audit/verify";
+import { setupAudit } from "otel-auth-audit";
 import { attributesOf, startOtlpReceiver } from "./helpers/otlp-capture.js";
 
 describe("setupAudit", () => {

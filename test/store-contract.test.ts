@@ -17,7 +17,9 @@ import {
   type AuditLogStorage,
   type StorageReadOptions,
 } from "otel-auth-audit/better-auth";
-import { AuditOptionsError, DatabaseExporter, DatabaseReader, LokiAuditReader, RetentionSweeper, StorageExporter } from "otel-auth-audit";
+import { AuditOptionsError } from "otel-auth-audit";
+import { DatabaseExporter, DatabaseReader, RetentionSweeper, StorageExporter } from "otel-auth-audit/better-auth";
+import { LokiAuditReader } from "otel-auth-audit/loki";
 import { createTestAudit } from "otel-auth-audit/testing";
 import { createStoreApp, type Backend } from "./helpers/store-app.js";
 

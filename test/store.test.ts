@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { diag, DiagLogLevel } from "@opentelemetry/api";
 import { admin } from "better-auth/plugins";
 import { auditLog, deleteExpiredAuditLogs } from "otel-auth-audit/better-auth";
-import { DatabaseExporter, RetentionSweeper, type AuditLogEntry, type AuditQuery, type AuditStorage } from "otel-auth-audit";
+import { DatabaseExporter, RetentionSweeper, type AuditLogEntry, type AuditStorage } from "otel-auth-audit/better-auth";
+import { type AuditQuery } from "otel-auth-audit/loki";
 import { createTestAudit } from "otel-auth-audit/testing";
 import { BACKENDS, createStoreApp, settle, type Backend } from "./helpers/store-app.js";
 

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { verifyRecords, type OtlpAnyValue, type OtlpFlatRecord, type OtlpKeyValue } from "otel-auth-audit";
+import { verifyRecords, type OtlpFlatRecord } from "otel-auth-audit/verify";
+import { type OtlpAnyValue, type OtlpKeyValue } from "../src/chain/canonical.js";
 import { KEY, makeLog, publicKey } from "./helpers/chain-log.js";
 
 // Every single mutation of a valid log must be found; untouched logs, shuffled and partly

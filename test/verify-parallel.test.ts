@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readOtlpJson, verifyRecords } from "otel-auth-audit";
+import { readOtlpJson, verifyRecords } from "otel-auth-audit/verify";
 import { verifyFilesParallel } from "../src/verify/parallel.js";
 import { KEY, makeLog, publicKey, toOtlpJson } from "./helpers/chain-log.js";
 

@@ -1,12 +1,13 @@
 /**
  * A better-auth app whose audit records travel through NodeSDK (see instrumentation.ts):
- *   OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 npx tsx --conditions=source examples/nodesdk/app.ts
+ *   OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 npx tsx --conditions=otel-auth-audit:source examples/nodesdk/app.ts
  * Without an endpoint the OTLP exporter's default (localhost:4318) is used; records wait in the
  * spool until a collector answers.
  */
 import { betterAuth } from "better-auth";
 import { getMigrations } from "better-auth/db/migration";
 import { DatabaseSync } from "node:sqlite";
+import { auditLogFor } from "otel-auth-audit/better-auth";
 import { authAudit, sdk } from "./instrumentation.js";
 
 const options = {
@@ -15,7 +16,7 @@ const options = {
   database: new DatabaseSync(":memory:"),
   emailAndPassword: { enabled: true },
   logger: { disabled: true },
-  plugins: [authAudit.betterAuth()],
+  plugins: [auditLogFor(authAudit)],
 };
 await (await getMigrations(options)).runMigrations();
 const auth = betterAuth(options);

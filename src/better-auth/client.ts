@@ -1,4 +1,4 @@
-import type { BetterAuthClientPlugin } from "better-auth/client";
+import type { BetterAuthClientPlugin, BetterFetch } from "better-auth/client";
 import type { AuditSeverity } from "../event.js";
 import type { AuditLogEntry } from "../store/entry.js";
 import { AUDIT_LOG_ERROR_CODES } from "./error-codes.js";
@@ -54,7 +54,10 @@ export const auditLogClient = () =>
     $InferServerPlugin: {} as ReturnType<typeof auditLog>,
     pathMethods: { "/audit-log/list": "GET", "/audit-log/insert": "POST" },
     $ERROR_CODES: AUDIT_LOG_ERROR_CODES,
-    getActions: ($fetch) => ({
+    // `$fetch` is annotated so the emitted .d.ts names better-auth's own re-export of BetterFetch: the
+    // type TypeScript would infer there is an import of @better-fetch/fetch (not our dependency) that
+    // consumers' createAuthClient() then refuses (TS2322)
+    getActions: ($fetch: BetterFetch) => ({
       auditLog: {
         listAuditLogs: (data?: { query?: ListAuditLogsQuery; fetchOptions?: FetchOptions }) =>
           $fetch<ListAuditLogsResponse, AuditLogError>("/audit-log/list", { method: "GET", query: data?.query, ...data?.fetchOptions }),

@@ -23,6 +23,8 @@ import { auditLogOptionsSchema } from "./options.js";
 import { parseOptions } from "../options.js";
 
 export { auditHandler } from "./rate-limit.js";
+export { auditLogFor } from "./instrumented.js";
+export * from "./store-vocabulary.js";
 export type { AuditLogOptions, CaptureOptions, PathConfig, PathOption, PiiRedactionOptions, RateLimitRule } from "./types.js";
 export type { AuditSession } from "./access.js";
 export { isAdminSession } from "./access.js";

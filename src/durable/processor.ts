@@ -2,7 +2,8 @@ import { context, diag, SeverityNumber, type MeterProvider } from "@opentelemetr
 import { ExportResultCode, hrTime, suppressTracing, type ExportResult } from "@opentelemetry/core";
 import type { LogRecordExporter, LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord } from "@opentelemetry/sdk-logs";
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import * as z from "zod";
 import { SpoolFullError, SpoolLockedError } from "../errors.js";
 import { newEventId } from "../event.js";
@@ -159,6 +160,24 @@ function openFirstFree(base: string, open: (dir: string) => Spool): Spool {
 
 const spoolNames = (base: string): string[] => Array.from({ length: 64 }, (_, i) => (i === 0 ? base : `${base}-${i}`));
 
+/**
+ * The default spool. A working directory the process cannot write (serverless functions: a
+ * read-only /var/task) falls back to the OS temp directory, with a warning; an explicitly
+ * configured directory never falls back.
+ */
+function openDefaultSpool(open: (dir: string) => Spool): Spool {
+  const preferred = defaultSpoolDirectory();
+  try {
+    return openFirstFree(preferred, open);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "";
+    if (process.env.OTEL_AUTH_AUDIT_SPOOL_DIR || !["EACCES", "EPERM", "EROFS"].includes(code)) throw error;
+    const fallback = join(tmpdir(), `otel-auth-audit-${process.getuid?.() ?? "user"}`, "spool");
+    diag.warn(`otel-auth-audit: cannot write the audit spool at ${preferred} (${code}); using ${fallback} (set OTEL_AUTH_AUDIT_SPOOL_DIR to choose)`);
+    return openFirstFree(fallback, open);
+  }
+}
+
 /** The default spool directory: `OTEL_AUTH_AUDIT_SPOOL_DIR`, else `.otel-auth-audit/spool` under the cwd. */
 export function defaultSpoolDirectory(): string {
   return resolve(process.env.OTEL_AUTH_AUDIT_SPOOL_DIR || ".otel-auth-audit/spool");
@@ -239,7 +258,7 @@ export class DurableLogRecordProcessor implements LogRecordProcessor {
     const open = (dir: string) =>
       new Spool({ directory: dir, segmentBytes: this.#o.segmentBytes, fsync: this.#o.fsync, fsyncIntervalMillis: this.#o.fsyncIntervalMillis });
     const base = defaultSpoolDirectory();
-    this.#spool = directory ? open(resolve(directory)) : openFirstFree(base, open);
+    this.#spool = directory ? open(resolve(directory)) : openDefaultSpool(open);
     this.#deadLetters = new DeadLetters(this.#spool.directory);
     this.#entered = this.#spool.records;
     const recovered = this.#spool.recovered;

@@ -613,7 +613,7 @@ export class Spool {
         unlinkSync(path); // acknowledged before a crash, not yet deleted
         continue;
       }
-      let scanned;
+      let scanned: ReturnType<typeof scanSegment>;
       const image = readFileSync(path);
       try {
         scanned = scanSegment(image, path, cursor && cursor.seq === seq ? cursor.offset : 0);

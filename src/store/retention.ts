@@ -28,7 +28,6 @@ export const retentionShape = {
   days: z.number().positive().finite(),
   intervalMs: optionSchemas.positiveInt().max(2 ** 31 - 1).optional(),
 };
-export const retentionSchema = z.strictObject(retentionShape);
 const sweeperSchema = z.strictObject({ ...retentionShape, deleteBefore: optionSchemas.fn(), now: optionSchemas.fn().optional() });
 
 /**

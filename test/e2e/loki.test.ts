@@ -6,7 +6,8 @@
 import { spawnSync } from "node:child_process";
 import type { ReadableLogRecord } from "@opentelemetry/sdk-logs";
 import { beforeAll, afterAll, describe, expect, inject, it } from "vitest";
-import { LokiAuditReader, verifyRecords } from "otel-auth-audit";
+import { LokiAuditReader } from "otel-auth-audit/loki";
+import { verifyRecords } from "otel-auth-audit/verify";
 import { lokiSource } from "../../src/cli/sources.js";
 import { nowNanos, type LokiEntry } from "../../src/store/loki.js";
 import { CLIENT_IP, USER_AGENT } from "../helpers/auth-app.js";

@@ -4,7 +4,7 @@
  * and the chain read back from Loki verifies.
  */
 import { describe, expect, inject, it } from "vitest";
-import { verifyRecords } from "otel-auth-audit";
+import { verifyRecords } from "otel-auth-audit/verify";
 import { lokiSource } from "../../src/cli/sources.js";
 import { countEntries, nowNanos } from "../../src/store/loki.js";
 import { CHAIN_KEY, createAuditedApp } from "./helpers/audited-app.js";

@@ -6,7 +6,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import { AuditLogger, auditProcessors, bindProcessors, setupAudit, verifyRecords } from "otel-auth-audit";
+import { AuditLogger, auditProcessors, setupAudit } from "otel-auth-audit";
+import { bindProcessors } from "../../src/pipeline.js";
+import { verifyRecords } from "otel-auth-audit/verify";
 
 const KEY = "close-test-key";
 

@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AuditLogger, DurableLogRecordProcessor, SpoolFullError, type OverflowPolicy } from "otel-auth-audit";
+import { AuditLogger, DurableLogRecordProcessor, SpoolFullError } from "otel-auth-audit";
+import { type OverflowPolicy } from "../../src/durable/processor.js";
 
 // Disk full on a real small filesystem (a 384 KiB tmpfs; needs root, else skipped).
 

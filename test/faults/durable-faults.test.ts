@@ -5,13 +5,8 @@ import { LoggerProvider } from "@opentelemetry/sdk-logs";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import {
-  AuditLogger,
-  AuditOptionsError,
-  DurableLogRecordProcessor,
-  readOtlpJson,
-  type DurableLogRecordProcessorOptions,
-} from "otel-auth-audit";
+import { AuditLogger, AuditOptionsError, DurableLogRecordProcessor, type DurableLogRecordProcessorOptions } from "otel-auth-audit";
+import { readOtlpJson } from "otel-auth-audit/verify";
 import { useCleanup } from "../helpers/cleanup.js";
 import { attributeOf, type OtlpReceiver } from "../helpers/otlp-receiver.js";
 

@@ -1,6 +1,8 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { IntegrityProcessor, RedactionProcessor, readOtlpJson, verifyRecords, type OtlpAnyValue, type OtlpFlatRecord } from "otel-auth-audit";
+import { IntegrityProcessor, RedactionProcessor } from "otel-auth-audit";
+import { readOtlpJson, verifyRecords, type OtlpFlatRecord } from "otel-auth-audit/verify";
+import { type OtlpAnyValue } from "../../src/chain/canonical.js";
 import { createTestAudit } from "otel-auth-audit/testing";
 import { KEY, privateKey, publicKey, toOtlpJson } from "../helpers/chain-log.js";
 

@@ -1,7 +1,8 @@
 import { JsonLogsSerializer } from "@opentelemetry/otlp-transformer";
 import type { ReadableLogRecord } from "@opentelemetry/sdk-logs";
 import { generateKeyPairSync } from "node:crypto";
-import { IntegrityProcessor, RedactionProcessor, readOtlpJson, type OtlpFlatRecord } from "otel-auth-audit";
+import { IntegrityProcessor, RedactionProcessor } from "otel-auth-audit";
+import { readOtlpJson, type OtlpFlatRecord } from "otel-auth-audit/verify";
 import { createTestAudit } from "otel-auth-audit/testing";
 
 export const KEY = "test-chain-key";

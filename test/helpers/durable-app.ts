@@ -10,7 +10,8 @@
  * mode "drain": only starts (replaying the spool), flushes, prints `done <health json>`.
  */
 import { OTLPLogExporter } from "@opentelemetry/exporter-logs-otlp-http";
-import { DurableLogRecordProcessor, setupAudit, type FsyncPolicy } from "../../src/index.js";
+import { DurableLogRecordProcessor, setupAudit } from "../../src/index.js";
+import { type FsyncPolicy } from "../../src/durable/spool.js";
 
 interface Config {
   mode: "stream" | "drain";
