@@ -10,6 +10,7 @@ import { SCOPE_NAME, VERSION } from "../version.js";
 import { scopeFilter, type ScopeSelection } from "./scope.js";
 import { setAttributeAlways } from "./record.js";
 import { pipelineOf, type Pipeline } from "./sdk-pipeline.js";
+import { encodeUnwireable } from "../wire-values.js";
 
 export interface IntegrityProcessorOptions {
   /** HMAC key for record hashes; default env `OTEL_AUTH_AUDIT_KEY`. Without one, records are hashed (SHA-256) but not keyed. */
@@ -124,6 +125,7 @@ export class IntegrityProcessor implements LogRecordProcessor {
         this.#emitting = undefined;
         this.#fillCheckpoint(record, seq, checkpoint.reason, checkpoint.final);
       }
+      if (!checkpoint) encodeUnwireable(record as unknown as Parameters<typeof encodeUnwireable>[0]);
       setAttributeAlways(record, CHAIN_ATTR.id, this.#chainId);
       setAttributeAlways(record, CHAIN_ATTR.seq, seq);
       setAttributeAlways(record, CHAIN_ATTR.prev, this.#head);
