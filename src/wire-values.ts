@@ -63,3 +63,35 @@ export function wireReplacer(_key: string, value: unknown): unknown {
   if (typeof value === "bigint") return value.toString();
   return value;
 }
+
+interface MutableRecord {
+  readonly attributes: Record<string, unknown>;
+  body?: unknown;
+  setAttribute(key: string, value: never): unknown;
+  setBody?(body: never): unknown;
+}
+
+/**
+ * Applies the encoding to a record built by hand (not by the AuditLogger) before it is hashed:
+ * the chain then covers what the wire will carry. A no-op, and cheap, for ordinary records.
+ */
+export function encodeUnwireable(record: MutableRecord): void {
+  const attributes = record.attributes;
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && !isUnwireableNumber(value))) continue;
+    const wire = toWireValue(value);
+    if (wire !== value) {
+      record.setAttribute(key, wire as never);
+      if (attributes[key] !== wire) attributes[key] = wire; // past the SDK's attribute limits: it must match the hash
+    }
+  }
+  const body = record.body;
+  if (body !== undefined && body !== null && typeof body !== "string") {
+    const wire = toWireValue(body);
+    if (wire !== body) {
+      if (record.setBody) record.setBody(wire as never);
+      else record.body = wire;
+    }
+  }
+}

@@ -12,6 +12,7 @@ import { setAttributeAlways } from "./record.js";
 import { parseOptions } from "../options.js";
 import { integrityOptionsSchema } from "../option-schemas.js";
 import { pipelineOf, type Pipeline } from "./sdk-pipeline.js";
+import { encodeUnwireable } from "../wire-values.js";
 
 export interface IntegrityProcessorOptions {
   /** HMAC key for record hashes; default env `OTEL_AUTH_AUDIT_KEY`. Without one, records are hashed (SHA-256) but not keyed. */
@@ -127,6 +128,7 @@ export class IntegrityProcessor implements LogRecordProcessor {
         this.#emitting = undefined;
         this.#fillCheckpoint(record, seq, checkpoint.reason, checkpoint.final);
       }
+      if (!checkpoint) encodeUnwireable(record as unknown as Parameters<typeof encodeUnwireable>[0]);
       setAttributeAlways(record, CHAIN_ATTR.id, this.#chainId);
       setAttributeAlways(record, CHAIN_ATTR.seq, seq);
       setAttributeAlways(record, CHAIN_ATTR.prev, this.#head);

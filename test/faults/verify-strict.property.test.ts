@@ -145,3 +145,25 @@ describe("verify strictness (property)", () => {
     expect(result.problems.map((p) => p.kind)).toContain("checkpoint-signature");
   });
 });
+
+describe("values OTLP cannot carry, in records built by hand", () => {
+  it("are encoded by the IntegrityProcessor before hashing: the chain covers what the wire carries, and verifies", async () => {
+    const integrity = new IntegrityProcessor({ key: KEY, checkpointEvery: 0, checkpointIntervalMs: 0 });
+    const t = createTestAudit({ processors: [integrity] });
+    integrity.bind(t.provider);
+    t.provider.getLogger("otel-auth-audit").emit({
+      eventName: "auth.custom",
+      body: { score: Number.NaN, nested: [1, Number.POSITIVE_INFINITY] },
+      attributes: { "audit.id": "x", "audit.metadata.ratio": Number.NaN, "audit.metadata.neg": -0, "audit.metadata.list": [1, Number.NEGATIVE_INFINITY] },
+    });
+    integrity.close();
+    const text = toOtlpJson(t.exporter.getFinishedLogRecords());
+    expect(text).not.toContain("null");
+    const [r] = readOtlpJson(text);
+    const get = (k: string) => r.attributes!.find((a) => a.key === k)?.value;
+    expect(get("audit.metadata.ratio")).toEqual({ stringValue: "NaN" });
+    expect(get("audit.metadata.neg")).toEqual({ stringValue: "-0" });
+    expect(get("audit.metadata.list")).toEqual({ arrayValue: { values: [{ stringValue: "1" }, { stringValue: "-Infinity" }] } });
+    expect(verifyRecords(readOtlpJson(text), { key: KEY, requireClosed: true }).ok).toBe(true);
+  });
+});
