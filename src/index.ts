@@ -43,6 +43,7 @@ export {
   RedactionProcessor,
   type PiiRedactionConfig,
   type RedactionKey,
+  type RedactionLimits,
   type RedactionOptions,
   type RedactionPattern,
   type RedactionStrategy,
