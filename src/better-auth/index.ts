@@ -198,7 +198,17 @@ export function auditLog(options: AuditLogOptions = {}) {
     const event = logger.complete(input);
     if (options.nonBlocking) {
       const active = otelContext.active();
-      const done = new Promise<void>((resolve) => setImmediate(() => resolve(logger.emit(event, active).then(noop, noop))));
+      // nothing thrown here may escape: in a setImmediate callback it would crash the process
+      const done = new Promise<void>((resolve) =>
+        setImmediate(() => {
+          try {
+            resolve(logger.emit(event, active).then(noop, noop));
+          } catch (error) {
+            diag.error("otel-auth-audit: a background audit record was refused", error);
+            resolve();
+          }
+        }),
+      );
       inFlight.add(done);
       void done.finally(() => inFlight.delete(done));
       ctx.context.runInBackground(done);
