@@ -122,7 +122,7 @@ const check = (match: Matcher) => match;
 
 export const DEFAULT_REDACT_PATTERNS: readonly RedactionPattern[] = Object.freeze([
   { name: "email", match: check(emailMatcher), precheck: (s) => s.includes("@") || s.includes("%40") || s.includes("\uff20") || s.includes("\ufe6b") },
-  { name: "bearer", match: check(bearerMatcher) },
+  { name: "bearer", match: check(bearerMatcher), precheck: (s) => /bearer|basic/i.test(s) },
   { name: "jwt", match: check(jwtMatcher), precheck: (s) => s.includes("eyJ") },
   { name: "hex-secret", match: check(hexMatcher), precheck: (s) => s.length >= 32 },
   { name: "base64-secret", match: check(base64Matcher), precheck: (s) => s.length >= 40 },
