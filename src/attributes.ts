@@ -11,6 +11,7 @@ import {
 import { ATTR_SESSION_ID, ATTR_USER_HASH, ATTR_USER_ID } from "@opentelemetry/semantic-conventions/incubating";
 import type { AuditEvent, AuditOrigin, AuditOutcome, AuditSeverity } from "./event.js";
 import { bareObject, safeSplit } from "./safe-keys.js";
+import { toWireValue, wireReplacer } from "./wire-values.js";
 
 /** Attribute names of an audit record (DESIGN.md's table). */
 export const AUDIT_ATTR = {
@@ -119,14 +120,15 @@ function flattenMetadata(metadata: Record<string, unknown>, attrs: Attributes): 
   if (dropped > 0) attrs["audit.metadata_dropped"] = dropped;
 }
 
+/** Numbers OTLP cannot carry (NaN, ±Infinity, -0) and BigInts are encoded once, here: see wire-values.ts. */
 function toAttributeValue(value: unknown): string | number | boolean | string[] | number[] | boolean[] {
-  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value;
-  if (typeof value === "bigint") return value.toString();
+  if (typeof value === "string" || typeof value === "boolean") return value;
+  if (typeof value === "number" || typeof value === "bigint") return toWireValue(value) as string | number;
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString();
   if (Array.isArray(value) && value.length > 0) {
     const kind = typeof value[0];
     if ((kind === "string" || kind === "number" || kind === "boolean") && value.every((v) => typeof v === kind)) {
-      return value as string[] | number[] | boolean[];
+      return toWireValue(value) as string[] | number[] | boolean[];
     }
   }
   return jsonText(value);
@@ -135,7 +137,7 @@ function toAttributeValue(value: unknown): string | number | boolean | string[] 
 /** JSON text of a deeper value; a cyclic, too deep or unserializable one becomes a marker, never a throw. */
 function jsonText(value: unknown): string {
   try {
-    return JSON.stringify(value) ?? String(value);
+    return JSON.stringify(value, wireReplacer) ?? String(value);
   } catch {
     return "[unserializable]";
   }

@@ -91,7 +91,8 @@ export class AuthAuditInstrumentation extends InstrumentationBase<AuthAuditInstr
    * instrumentation: `NextAuth(authAudit.authjs({ providers: [...] }))`.
    */
   authjs<C extends AuthConfigLike>(config: C, options: Omit<WithAuditOptions, "logger" | "loggerProvider"> = {}): C {
-    const capture = this.getConfig().betterAuth?.capture;
-    return withAudit(config, { ...options, capture: { ...capture, ...options.capture }, logger: this.audit });
+    // only the capture settings Auth.js has (withAudit refuses unknown options)
+    const { ipAddress, userAgent } = this.getConfig().betterAuth?.capture ?? {};
+    return withAudit(config, { ...options, capture: { ipAddress, userAgent, ...options.capture }, logger: this.audit });
   }
 }

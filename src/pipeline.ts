@@ -1,6 +1,6 @@
 import { BatchLogRecordProcessor, type LogRecordExporter, type LogRecordProcessor } from "@opentelemetry/sdk-logs";
 import type { LoggerProvider } from "@opentelemetry/api";
-import { DurableLogRecordProcessor, type DurableLogRecordProcessorOptions } from "./exporters/durable.js";
+import { DurableLogRecordProcessor, type DurableLogRecordProcessorOptions } from "./durable/processor.js";
 import { IntegrityProcessor, type IntegrityProcessorOptions } from "./processors/integrity.js";
 import { RedactionProcessor, type RedactionOptions } from "./processors/redaction.js";
 import type { ScopeSelection } from "./processors/scope.js";
@@ -36,6 +36,7 @@ export function auditProcessors(options: AuditProcessorsOptions = {}): LogRecord
   if (redaction !== false) processors.push(new RedactionProcessor({ scopes, ...redaction }));
   if (integrity !== false) processors.push(new IntegrityProcessor({ scopes, ...integrity }));
   if (exporter) processors.push(exportingProcessor(exporter, durable));
+  for (const p of processors) if (p instanceof IntegrityProcessor) p.inList(processors);
   return processors;
 }
 
@@ -51,9 +52,4 @@ function exportingProcessor(
 /** Points the integrity processors at the provider they sit in, so checkpoints travel the same path. */
 export function bindProcessors(processors: LogRecordProcessor[], provider: LoggerProvider): void {
   for (const p of processors) if (p instanceof IntegrityProcessor) p.bind(provider);
-}
-
-/** Closes every chain with a final checkpoint; call before the provider shuts down. */
-export function closeChains(processors: LogRecordProcessor[]): void {
-  for (const p of processors) if (p instanceof IntegrityProcessor) p.close();
 }

@@ -4,8 +4,8 @@ import { defaultResource, detectResources, envDetector, resourceFromAttributes, 
 import { LoggerProvider, type LogRecordExporter, type LogRecordProcessor } from "@opentelemetry/sdk-logs";
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import { AuditLogger, type AuditLoggerOptions } from "./emit.js";
-import { DurableLogRecordProcessor, type DurableLogRecordProcessorOptions } from "./exporters/durable.js";
-import { auditProcessors, bindProcessors, closeChains, type AuditProcessorsOptions } from "./pipeline.js";
+import { DurableLogRecordProcessor, type DurableLogRecordProcessorOptions } from "./durable/processor.js";
+import { auditProcessors, bindProcessors, type AuditProcessorsOptions } from "./pipeline.js";
 import { parseOptions, optionSchemas } from "./options.js";
 import { auditLoggerShape, processorsShape } from "./option-schemas.js";
 import { redactionOptionsSchema } from "./processors/redaction.js";
@@ -79,7 +79,7 @@ export function setupAudit(options: SetupAuditOptions = {}): AuditSetup {
     audit,
     durable: durableProcessor,
     shutdown: async () => {
-      closeChains(all);
+      // the IntegrityProcessor closes its chain in its own shutdown(), inside provider.shutdown()
       // the durable processor flushes in its own shutdown; a forceFlush first would wait twice when the collector is down
       if (!durableProcessor) await provider.forceFlush();
       await provider.shutdown();

@@ -1,8 +1,8 @@
-import { diag, context as otelContext } from "@opentelemetry/api";
+import { context as otelContext, diag, type Context } from "@opentelemetry/api";
 import { getCurrentAdapter, type BetterAuthOptions, type BetterAuthPlugin } from "better-auth";
-import { createAuthMiddleware, getIP } from "better-auth/api";
+import { createAuthMiddleware, getIP, getSessionFromCtx } from "better-auth/api";
 import { AuditLogger } from "../emit.js";
-import type { AuditEventInput } from "../event.js";
+import type { AuditEvent, AuditEventInput } from "../event.js";
 import { AUDIT_LOG_MODEL, type StoreAdapter } from "../store/adapter.js";
 import type { AuditPage, AuditQuery } from "../store/reader.js";
 import { VERSION } from "../version.js";
@@ -15,9 +15,9 @@ import { userHashOf } from "./user-hash.js";
 import { BruteForceDetector } from "../detect/brute-force.js";
 import { otlpFromEnvironment } from "./otlp-fallback.js";
 import { piiRedactionToOptions } from "../processors/redaction.js";
-import { auditLogEndpoints, DEFAULT_MAX_METADATA_BYTES, type AuditLogRuntime } from "./routes.js";
+import { auditLogEndpoints, DEFAULT_MAX_METADATA_BYTES, DEFAULT_MAX_METADATA_DEPTH, type AuditLogRuntime } from "./routes.js";
 import { auditLogSchemaWith } from "./schema.js";
-import { checkRetention, createPluginStore, usesDatabase, type PluginStore } from "./store.js";
+import { checkStoreOptions, createPluginStore, usesDatabase, type PluginStore } from "./store.js";
 import type { AuditLogOptions, CaptureOptions, PathConfig } from "./types.js";
 import { auditLogOptionsSchema } from "./options.js";
 import { parseOptions } from "../options.js";
@@ -29,12 +29,23 @@ export { isAdminSession } from "./access.js";
 export { AUDIT_LOG_ERROR_CODES, type AuditLogErrorCode } from "./error-codes.js";
 export { auditLogSchema, type AuditLogSchemaOptions } from "./schema.js";
 export { deleteExpiredAuditLogs } from "./store.js";
+export { MemoryStorage, type MemoryStorageOptions } from "../store/memory-storage.js";
+export type { AuditLogEntry, AuditStatus, AuditStatus as AuditLogStatus } from "../store/entry.js";
+export type { AuditStorage, AuditStorage as AuditLogStorage, StorageReadOptions, StorageReadResult } from "../store/storage.js";
+export type { RetentionOptions, RetentionOptions as RetentionConfig } from "../store/retention.js";
+export type { StoreBatchOptions } from "../store/write-batcher.js";
 
 type HookContext = { path?: string; context?: object } | null;
 
 const DEFAULT_CAPTURE: CaptureOptions = { ipAddress: true, userAgent: true, requestBody: false };
 /** better-auth-audit-logs' limit: 60 requests a minute per endpoint. */
 const DEFAULT_RATE_LIMIT = { window: 60, max: 60 };
+/**
+ * better-auth-audit-logs' before-hook paths. Their subject is already known without one (the
+ * session.delete database hook, or the session the after-hook still sees); paths added to
+ * `beforePaths` get a before-hook that looks the session up.
+ */
+const DEFAULT_BEFORE_PATHS = ["/sign-out", "/delete-user", "/revoke-session", "/revoke-sessions", "/revoke-other-sessions"];
 /** How many deleted users' ids are remembered, so their late records are stored without the id. */
 const FORGOTTEN_USERS_KEPT = 1000;
 
@@ -68,7 +79,7 @@ export interface AuditLogHandle {
  */
 export function auditLog(options: AuditLogOptions = {}) {
   parseOptions("auditLog", auditLogOptionsSchema, options);
-  checkRetention(options);
+  checkStoreOptions(options);
   const capture = { ...DEFAULT_CAPTURE, ...options.capture };
   const paths = (options.paths ?? []).map((p) => (typeof p === "string" ? { path: p, config: {} as PathConfig } : { path: p.path, config: p.config ?? {} }));
   const logger =
@@ -94,6 +105,7 @@ export function auditLog(options: AuditLogOptions = {}) {
     return paths.find((p) => pathMatches(p.path, template, path))?.config;
   };
 
+  const lookupPaths = (options.beforePaths ?? DEFAULT_BEFORE_PATHS).filter((p) => !DEFAULT_BEFORE_PATHS.includes(p));
   const database = usesDatabase(options);
   let store: PluginStore | undefined;
   // background emits (nonBlocking) not yet handed to the pipeline: reads wait for them too
@@ -103,6 +115,8 @@ export function auditLog(options: AuditLogOptions = {}) {
     forgotten.add(userId);
     if (forgotten.size > FORGOTTEN_USERS_KEPT) forgotten.delete(forgotten.values().next().value as string);
   };
+  // a custom storage alone needs no adapter: it works before (and without) better-auth's init
+  if (!database && options.storage) store = createPluginStore(options, logger, undefined, forgotten);
   const flush = async () => {
     while (inFlight.size > 0) await Promise.all([...inFlight]);
     await store?.pipeline.flush();
@@ -117,7 +131,20 @@ export function auditLog(options: AuditLogOptions = {}) {
     canReadAll: adminRule(options.canReadAll),
     canInsertPrivileged: adminRule(options.canInsertPrivileged ?? options.canReadAll),
     exposeUserAgent: options.exposeUserAgent ?? false,
-    insert: options.insert === false ? false : { maxMetadataBytes: options.insert?.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES },
+    insert:
+      options.insert === false
+        ? false
+        : {
+            maxMetadataBytes:
+              options.insert?.maxMetadataBytes ??
+              (options.metadataLimits === false ? Number.POSITIVE_INFINITY : (options.metadataLimits?.maxBytes ?? DEFAULT_MAX_METADATA_BYTES)),
+            maxMetadataDepth: options.metadataLimits === false ? Number.POSITIVE_INFINITY : (options.metadataLimits?.maxDepth ?? DEFAULT_MAX_METADATA_DEPTH),
+          },
+    stored: async (id) => {
+      if (!store) return undefined;
+      await flush();
+      return store.whenStored(id);
+    },
     capture: { ipAddress: capture.ipAddress, userAgent: capture.userAgent },
   };
 
@@ -198,22 +225,17 @@ export function auditLog(options: AuditLogOptions = {}) {
     const event = logger.complete(input);
     if (options.nonBlocking) {
       const active = otelContext.active();
-      // nothing thrown here may escape: in a setImmediate callback it would crash the process
-      const done = new Promise<void>((resolve) =>
-        setImmediate(() => {
-          try {
-            resolve(logger.emit(event, active).then(noop, noop));
-          } catch (error) {
-            diag.error("otel-auth-audit: a background audit record was refused", error);
-            resolve();
-          }
-        }),
-      );
+      // in the background nothing may throw: a refused record (a full spool under
+      // overflow "reject") is counted and reported by the pipeline, never an uncaught error
+      const done = new Promise<void>((resolve) => setImmediate(() => resolve(emitInBackground(logger, event, active))));
       inFlight.add(done);
       void done.finally(() => inFlight.delete(done));
-      ctx.context.runInBackground(done);
+      // a waitUntil-style runner keeps the process until the record's row is written
+      ctx.context.runInBackground(done.then(() => store?.settled()).then(noop, noop));
     } else {
       await logger.emit(event);
+      // the row follows in its batch: only a configured runner (waitUntil) needs to wait for it
+      if (store && ctx.context.options?.advanced?.backgroundTasks?.handler) ctx.context.runInBackground(store.settled().then(noop, noop));
     }
   };
 
@@ -221,8 +243,10 @@ export function auditLog(options: AuditLogOptions = {}) {
     id: "audit-log",
     version: VERSION,
     init(ctx) {
-      store?.close();
-      store = database || options.storage ? createPluginStore(options, logger, ctx.adapter as unknown as StoreAdapter, forgotten) : undefined;
+      if (database) {
+        store?.close();
+        store = createPluginStore(options, logger, ctx.adapter as unknown as StoreAdapter, forgotten);
+      }
       return {
         options: {
           databaseHooks: {
@@ -261,7 +285,23 @@ export function auditLog(options: AuditLogOptions = {}) {
       };
     },
     hooks: {
-      after: [
+      before: lookupPaths.length === 0 || options.enabled === false ? [] : [
+        {
+          matcher: (ctx) =>
+            logger.enabled && options.enabled !== false && !!ctx.path && lookupPaths.some((p) => ctx.path!.startsWith(p)) && configFor(ctx.path, recordedPath(ctx.path, safeParamsOf(ctx))) !== undefined,
+          handler: createAuthMiddleware(async (ctx) => {
+            // the subject before the endpoint runs, for a path that may end the session
+            try {
+              const found = await getSessionFromCtx(ctx);
+              if (found) remember(ctx, { userId: found.user.id, sessionId: found.session.id });
+            } catch {
+              // no session: the record names no subject, as without the lookup
+            }
+          }),
+        },
+      ],
+      // disabled: no hooks at all, as better-auth-audit-logs (nothing runs per request)
+      after: options.enabled === false ? [] : [
         {
           matcher: (ctx) =>
             logger.enabled &&
@@ -283,8 +323,8 @@ export function auditLog(options: AuditLogOptions = {}) {
     endpoints: auditLogEndpoints(runtime),
     schema: database ? auditLogSchemaWith(options.schema) : undefined,
     rateLimit: [
-      { pathMatcher: (path: string) => path === "/audit-log/insert", ...(options.rateLimit?.insert ?? DEFAULT_RATE_LIMIT) },
       { pathMatcher: (path: string) => path.startsWith("/audit-log/") && path !== "/audit-log/insert", ...(options.rateLimit?.read ?? DEFAULT_RATE_LIMIT) },
+      { pathMatcher: (path: string) => path === "/audit-log/insert", ...(options.rateLimit?.insert ?? DEFAULT_RATE_LIMIT) },
     ],
     $ERROR_CODES: AUDIT_LOG_ERROR_CODES,
     options,
@@ -293,3 +333,16 @@ export function auditLog(options: AuditLogOptions = {}) {
 }
 
 const noop = () => {};
+
+function emitInBackground(logger: AuditLogger, event: AuditEvent, ctx: Context): Promise<void> {
+  try {
+    return logger.emit(event, ctx).then(noop, reportBackgroundFailure);
+  } catch (error) {
+    reportBackgroundFailure(error);
+    return Promise.resolve();
+  }
+}
+
+function reportBackgroundFailure(error: unknown): void {
+  diag.error("otel-auth-audit: a nonBlocking audit record was not accepted by the pipeline", error);
+}

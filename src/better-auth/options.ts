@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { optionSchemas } from "../options.js";
+import { storeOptionsShape } from "../store/options.js";
 import { auditLoggerShape, bruteForceOptionsSchema, severitySchema } from "../option-schemas.js";
 
 const { fn, withMethods, positiveInt } = optionSchemas;
@@ -42,7 +43,6 @@ export const auditLogOptionsSchema = z.strictObject({
   capture: captureSchema.optional(),
   bruteForce: z.union([z.boolean(), bruteForceOptionsSchema]).optional(),
   nonBlocking: z.boolean().optional(),
-  store: z.boolean().optional(),
   exposeUserAgent: z.boolean().optional(),
   canReadAll: fn().optional(),
   canInsertPrivileged: fn().optional(),
@@ -55,14 +55,6 @@ export const auditLogOptionsSchema = z.strictObject({
       fields: z.array(z.string().min(1)).optional(),
     })
     .optional(),
-  // The store's options are checked where the store is built (its engineer's schema); accepted here
-  // as they are until the two schemas are joined.
-  storage: z.unknown().optional(),
-  retention: z.unknown().optional(),
-  storeProcessors: z.unknown().optional(),
-  schema: z.unknown().optional(),
-  onWriteError: z.unknown().optional(),
-  metadataLimits: z.unknown().optional(),
-  beforePaths: z.unknown().optional(),
-  tamperDetection: z.unknown().optional(),
+  // the store's keys: storage, retention, storeBatch, onWriteError, metadataLimits, beforePaths, …
+  ...storeOptionsShape,
 });

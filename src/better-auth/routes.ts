@@ -4,7 +4,7 @@ import * as z from "zod";
 import { eventNameFor } from "../attributes.js";
 import type { AuditLogger } from "../emit.js";
 import { AUDIT_SEVERITIES, type AuditOutcome, type AuditSeverity } from "../event.js";
-import { entryFromEvent, outcomeOf, publicEntry } from "../store/entry.js";
+import { entryFromEvent, outcomeOf, publicEntry, type AuditLogEntry } from "../store/entry.js";
 import { DEFAULT_LIST_LIMIT, type AuditQuery, type AuditReader } from "../store/reader.js";
 import type { AuditSession } from "./access.js";
 import { AUDIT_LOG_ERROR_CODES as CODES } from "./error-codes.js";
@@ -12,10 +12,10 @@ import { isServerOnlyAction } from "../action-names.js";
 
 export const MAX_LIST_LIMIT = 500;
 export const DEFAULT_MAX_METADATA_BYTES = 8 * 1024;
+/** better-auth-audit-logs' default depth limit (`{ a: { b: 1 } }` is depth 2). */
+export const DEFAULT_MAX_METADATA_DEPTH = 5;
 const ACTION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9:._\-/]{0,199}$/;
 const PRIVILEGED_SEVERITIES: readonly AuditSeverity[] = ["high", "critical"];
-/** Deeper insert metadata is refused with 400 (METADATA_TOO_DEEP), long before anything could overflow. */
-export const MAX_INSERT_METADATA_DEPTH = 16;
 
 /** What the endpoints need from the plugin; resolved per request because the store exists only after init. */
 export interface AuditLogRuntime {
@@ -27,9 +27,14 @@ export interface AuditLogRuntime {
   canInsertPrivileged(session: AuditSession, authOptions: BetterAuthOptions): Promise<boolean>;
   exposeUserAgent: boolean;
   /** false: the insert endpoint answers 404. */
-  insert: false | { maxMetadataBytes: number };
+  insert: false | { maxMetadataBytes: number; maxMetadataDepth: number };
+  /** Waits until the record is in the store; resolves to the error that kept it out, if any. */
+  stored(id: string): Promise<unknown>;
   capture: { ipAddress: boolean; userAgent: boolean };
 }
+
+/** better-auth-audit-logs' `{ success: true }`, with the stored entry's fields (none when beforeLog suppressed it). */
+type InsertResult = { success: true } & Partial<AuditLogEntry>;
 
 const severity = z.enum(AUDIT_SEVERITIES as [AuditSeverity, ...AuditSeverity[]]);
 const flag = z.union([z.boolean(), z.enum(["true", "false"])]);
@@ -49,7 +54,7 @@ const listQuerySchema = z.object({
 
 const insertBodySchema = z.object({
   action: z.string().meta({ description: "e.g. admin:user-export; admin:* needs an admin" }),
-  status: z.enum(["success", "failed", "failure"]).optional(),
+  status: z.enum(["success", "failed", "failure"]).optional().meta({ description: "default success" }),
   outcome: z.enum(["success", "failure"]).optional(),
   severity: severity.optional().meta({ description: "high and critical need an admin" }),
   metadata: z.record(z.string(), z.unknown()).optional(),
@@ -161,10 +166,10 @@ export function auditLogEndpoints(runtime: AuditLogRuntime) {
         // compatibility forms (fullwidth letters) are folded first; what remains must be plain ASCII
         const action = body.action.normalize("NFKC");
         if (!ACTION_PATTERN.test(action)) throw APIError.from("BAD_REQUEST", CODES.INVALID_ACTION);
-        const outcome: AuditOutcome | undefined = body.outcome ?? (body.status ? outcomeOf(body.status) : undefined);
-        if (!outcome) throw APIError.from("BAD_REQUEST", CODES.MISSING_OUTCOME);
+        // better-auth-audit-logs' default: an insert without status is a success
+        const outcome: AuditOutcome = body.outcome ?? (body.status ? outcomeOf(body.status) : "success");
         if (body.userId !== undefined && body.userId !== self) throw APIError.from("FORBIDDEN", CODES.NOT_ALLOWED_TO_INSERT_FOR_ANOTHER_USER);
-        if (body.metadata !== undefined && exceedsDepth(body.metadata, MAX_INSERT_METADATA_DEPTH)) {
+        if (body.metadata !== undefined && exceedsDepth(body.metadata, insert.maxMetadataDepth)) {
           throw APIError.from("BAD_REQUEST", CODES.METADATA_TOO_DEEP);
         }
         if (body.metadata !== undefined && serializedSize(body.metadata) > insert.maxMetadataBytes) {
@@ -212,20 +217,30 @@ export function auditLogEndpoints(runtime: AuditLogRuntime) {
         // a non-admin's claim never raises an alert by inference alone: high/critical become medium
         if (!body.severity && !mayPrivileged && PRIVILEGED_SEVERITIES.includes(event.severity)) event = { ...event, severity: "medium" };
         const emitted = await runtime.logger.emit(event);
-        return ctx.json(emitted ? publicEntry(entryFromEvent(emitted, eventNameFor(emitted.action, emitted.origin)), runtime.exposeUserAgent) : null);
+        // beforeLog suppressed it: nothing to store; better-auth-audit-logs answers success too
+        if (!emitted) return ctx.json<InsertResult>({ success: true });
+        // the answer says whether the record is stored: a client told "success" can rely on it
+        const failure = await runtime.stored(emitted.id);
+        if (failure !== undefined) throw APIError.from("SERVICE_UNAVAILABLE", CODES.AUDIT_LOG_WRITE_FAILED);
+        return ctx.json<InsertResult>({ success: true, ...publicEntry(entryFromEvent(emitted, eventNameFor(emitted.action, emitted.origin)), runtime.exposeUserAgent) });
       },
     ),
   };
 }
 
-/** Whether a value nests deeper than `limit` objects/arrays; iterative, so no depth can overflow the stack. */
+/**
+ * Whether a value nests deeper than `limit` as better-auth-audit-logs measures depth (`{ a: 1 }` 1,
+ * `{ a: { b: 1 } }` 2); iterative, so no depth can overflow the stack.
+ */
 function exceedsDepth(value: unknown, limit: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 1]];
+  const stack: Array<[unknown, number]> = [[value, 0]];
   while (stack.length > 0) {
     const [v, depth] = stack.pop()!;
     if (v === null || typeof v !== "object") continue;
-    if (depth > limit) return true;
-    for (const child of Object.values(v)) if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
+    for (const child of Object.values(v)) {
+      if (depth + 1 > limit) return true;
+      stack.push([child, depth + 1]);
+    }
   }
   return false;
 }

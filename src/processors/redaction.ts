@@ -63,6 +63,8 @@ export interface RedactionOptions {
   emailStrategy?: RedactionStrategy;
   /** HMAC key of the `hash` strategy; default env `OTEL_AUTH_AUDIT_REDACTION_KEY`. Without one, plain SHA-256 (guessable for emails). */
   hashKey?: SecretInput;
+  /** `tagged` (`sha256:<hex>`, default) or `hex` (the 64 hex digits alone, as better-auth-audit-logs writes them). */
+  hashFormat?: "tagged" | "hex";
   /** Replacement text of `mask`. Default `[REDACTED]`. */
   mask?: string;
   /** Instrumentation scopes to redact: `"all"` or a non-empty list of names. Default `["otel-auth-audit"]`. */
@@ -91,6 +93,7 @@ export const redactionOptionsSchema = z.strictObject({
   strategy: strategySchema.optional(),
   emailStrategy: strategySchema.optional(),
   hashKey: secretSchema.optional(),
+  hashFormat: z.enum(["tagged", "hex"]).optional(),
   mask: z.string().max(256).optional(),
   scopes: scopesSchema.optional(),
   limits: z
@@ -215,6 +218,7 @@ export class RedactionProcessor implements LogRecordProcessor {
   #mask: string;
   #hashKey: KeyObject | undefined;
   #limits: Required<RedactionLimits>;
+  #hashTagged: boolean;
   #normCache = new Map<string, string>();
   /** `name=value` names seen, and whether they match a rule: names repeat, decoding them does not need to. */
   #pairNames = new Map<string, RedactionStrategy | null>();
@@ -225,6 +229,7 @@ export class RedactionProcessor implements LogRecordProcessor {
     this.#inScope = scopeFilter(o.scopes);
     this.#strategy = o.strategy ?? "mask";
     this.#mask = o.mask ?? "[REDACTED]";
+    this.#hashTagged = o.hashFormat !== "hex";
     this.#hashKey = secretKey(o.hashKey ?? process.env.OTEL_AUTH_AUDIT_REDACTION_KEY);
     this.#limits = { maxDepth: 32, maxNodes: 10_000, maxStringLength: 32 * 1024, maxTotalLength: 512 * 1024, ...o.limits };
     for (const rule of [...(o.keys ?? DEFAULT_REDACT_KEYS), ...(o.extraKeys ?? [])]) {
@@ -610,8 +615,8 @@ export class RedactionProcessor implements LogRecordProcessor {
   }
 
   #hash(text: string): string {
-    if (this.#hashKey) return "hmac-sha256:" + createHmac("sha256", this.#hashKey).update(text).digest("hex");
-    return "sha256:" + createHash("sha256").update(text).digest("hex");
+    if (this.#hashKey) return (this.#hashTagged ? "hmac-sha256:" : "") + createHmac("sha256", this.#hashKey).update(text).digest("hex");
+    return (this.#hashTagged ? "sha256:" : "") + createHash("sha256").update(text).digest("hex");
   }
 
   #norm(segment: string): string {
@@ -676,15 +681,17 @@ const FIELD_ATTRIBUTE: Record<string, string> = { ipAddress: "client.address", u
 
 /**
  * RedactionProcessor options from better-auth-audit-logs' `piiRedaction`, so users can move over:
- * the named fields get the chosen strategy (emails too, by pattern); the default secret keys stay
- * masked whether PII redaction is enabled or not.
+ * the chosen strategy applies to the default secret keys and the named fields alike (emails too, by
+ * pattern), hashes as 64 hex digits; disabled, the default secret keys are still masked.
  */
 export function piiRedactionToOptions(config: PiiRedactionConfig = {}): RedactionOptions {
   if (!config.enabled) return {};
   const strategy = config.strategy ?? "mask";
   const fields = config.fields ?? [];
   return {
+    strategy,
     extraKeys: fields.map((f) => ({ key: FIELD_ATTRIBUTE[f] ?? f, strategy })),
     emailStrategy: strategy,
+    hashFormat: "hex",
   };
 }

@@ -30,7 +30,8 @@ export interface AuditLogEntry {
   method: string | null;
   path: string | null;
   statusCode: number | null;
-  metadata: Record<string, unknown> | null;
+  /** As given (`{}` when none): better-auth-audit-logs' shape. */
+  metadata: Record<string, unknown>;
   createdAt: Date;
 }
 
@@ -63,7 +64,7 @@ export function entryFromEvent(event: AuditEvent, eventName: string | null = nul
     method: event.method ?? null,
     path: event.path ?? null,
     statusCode: event.statusCode ?? null,
-    metadata: event.metadata ? unflatten(event.metadata).value : null,
+    metadata: event.metadata ? unflatten(event.metadata).value : {},
     createdAt: event.time,
   };
 }
