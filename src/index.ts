@@ -4,7 +4,7 @@
 export { setupAudit, type AuditSetup, type SetupAuditOptions } from "./setup.js";
 export { auditProcessors, type AuditProcessorsOptions } from "./pipeline.js";
 export { AuditLogger, createAuditLogger, type AuditLoggerOptions } from "./emit.js";
-export { RedactionProcessor, type RedactionOptions, type RedactionStrategy } from "./processors/redaction.js";
+export { RedactionProcessor, type RedactionLimits, type RedactionOptions, type RedactionStrategy } from "./processors/redaction.js";
 export { IntegrityProcessor, type IntegrityProcessorOptions } from "./processors/integrity.js";
 export { DurableLogRecordProcessor, type DurableHealth, type DurableLogRecordProcessorOptions } from "./durable/processor.js";
 export { AuthAuditInstrumentation, type AuthAuditInstrumentationConfig } from "./instrumentation.js";

@@ -1,3 +1,4 @@
+import { diag } from "@opentelemetry/api";
 import { getIP } from "better-auth/api";
 import type { AuditLogger } from "../emit.js";
 import { actionFor, templateOf } from "./actions.js";
@@ -40,23 +41,28 @@ export function auditHandler(auth: AuthLike): (request: Request) => Promise<Resp
     const copy = request.method === "POST" && ATTEMPT_PATH.test(path) ? request.clone() : undefined;
     const response = await auth.handler(request);
     if (response.status !== 429 || !logger.enabled) return response;
-    const body = copy ? await copy.json().catch(() => ({})) : {};
-    const ip = getIP(request, auth.options as never) ?? undefined;
-    void logger.emit(
-      logger.complete({
-        action: actionFor(path),
-        outcome: "failure",
-        userHash: typeof auth.options.secret === "string" && body && typeof body === "object" ? userHashOf(body as Record<string, unknown>, auth.options.secret, auth.options) : undefined,
-        ipAddress: ip,
-        userAgent: request.headers.get("user-agent") ?? undefined,
-        method: request.method,
-        path,
-        route,
-        statusCode: 429,
-        error: "RATE_LIMITED",
-        metadata: { retry_after_seconds: Number(response.headers.get("x-retry-after")) || undefined },
-      }),
-    );
+    // a 429 stays a 429: nothing in recording it may turn the answer into an error
+    try {
+      const body = copy ? await copy.json().catch(() => ({})) : {};
+      const ip = getIP(request, auth.options as never) ?? undefined;
+      void logger.emit(
+        logger.complete({
+          action: actionFor(path),
+          outcome: "failure",
+          userHash: typeof auth.options.secret === "string" && body && typeof body === "object" ? userHashOf(body as Record<string, unknown>, auth.options.secret, auth.options) : undefined,
+          ipAddress: ip,
+          userAgent: request.headers.get("user-agent") ?? undefined,
+          method: request.method,
+          path,
+          route,
+          statusCode: 429,
+          error: "RATE_LIMITED",
+          metadata: { retry_after_seconds: Number(response.headers.get("x-retry-after")) || undefined },
+        }),
+      );
+    } catch (error) {
+      diag.error("otel-auth-audit: a rate-limited request could not be recorded", error);
+    }
     return response;
   };
 }

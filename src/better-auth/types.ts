@@ -26,7 +26,10 @@ export interface PathConfig {
   capture?: Partial<CaptureOptions>;
 }
 
-/** `"/sign-in/email"`, a prefix `"/two-factor/*"`, or either with its own config. */
+/**
+ * `"/sign-in/email"`, a prefix `"/two-factor/*"`, or either with its own config. A path starts with
+ * `/` and may end in `*` only: `"sign-in/*"` is refused when the plugin is made.
+ */
 export type PathOption = string | { path: string; config?: PathConfig };
 
 /** better-auth-audit-logs' `piiRedaction`, mapped onto the RedactionProcessor. */

@@ -125,7 +125,7 @@ const check = (match: Matcher) => match;
 
 export const DEFAULT_REDACT_PATTERNS: readonly RedactionPattern[] = Object.freeze([
   { name: "email", match: check(emailMatcher), precheck: (s) => s.includes("@") || s.includes("%40") || s.includes("\uff20") || s.includes("\ufe6b") },
-  { name: "bearer", match: check(bearerMatcher) },
+  { name: "bearer", match: check(bearerMatcher), precheck: (s) => /bearer|basic/i.test(s) },
   { name: "jwt", match: check(jwtMatcher), precheck: (s) => s.includes("eyJ") },
   { name: "hex-secret", match: check(hexMatcher), precheck: (s) => s.length >= 32 },
   { name: "base64-secret", match: check(base64Matcher), precheck: (s) => s.length >= 40 },
@@ -145,12 +145,14 @@ const METADATA_PREFIX = "audit.metadata.";
 /** Not even an explicit rule may touch these: the chain and the record's identity. */
 const UNTOUCHABLE = /^audit\.(chain|checkpoint)\.|^audit\.id$/;
 /**
- * What a failed redaction keeps: values this package makes from closed sets (ids, enums, counts).
- * Everything else is masked; `audit.redaction.failed` says why.
+ * What a failed redaction keeps besides the structural attributes: values this package makes from
+ * closed sets (ids, enums, counts). Everything else is masked; `audit.redaction.failed` says why.
  */
 const KEPT_ON_FAILURE = new Set([
   "audit.id", "audit.outcome", "audit.severity", "audit.origin", "http.response.status_code", "audit.metadata_dropped", "audit.before_log.error",
 ]);
+/** On a failed record, kept when short and clean (the alert rules and dashboards group by them). */
+const KEPT_IF_CLEAN = new Set(["audit.action", "http.route", "url.path"]);
 /** Set on a record redaction could not finish: `depth`, `nodes`, `size` or `error`. Every other value of it is masked. */
 export const REDACTION_FAILED_ATTR = "audit.redaction.failed";
 
@@ -297,22 +299,58 @@ export class RedactionProcessor implements LogRecordProcessor {
     return Promise.resolve();
   }
 
-  /** Every value but the closed-set ones masked, the body too: nothing half-checked leaves. */
+  /**
+   * Nothing that redaction would have read leaves unread: every metadata attribute is removed,
+   * every other value masked, the body masked. What stays is what redaction never reads anyway
+   * (ids, enums, counts, the validated client address, the error code) and a short action, route
+   * or path that the patterns find clean — so the record still counts for the alert rules and a
+   * crafted value cannot hide an attacker's failures behind `auth.redaction_failed`.
+   */
   #failClosed(record: ReadWriteLogRecord, reason: string): void {
     try {
       const attrs = record.attributes as Record<string, AnyValue>;
+      let actionMasked = false;
       for (const name of Object.keys(attrs)) {
         if (KEPT_ON_FAILURE.has(name) || UNTOUCHABLE.test(name)) continue;
+        const explicit = this.#explicit.get(name);
+        if (explicit) {
+          // named for privacy by the app: never kept, and masked rather than hashed twice
+          if (explicit === "remove") deleteAttribute(record, name);
+          else attrs[name] = this.#mask;
+          continue;
+        }
+        if (STRUCTURAL.has(name)) continue;
         // a name a caller chose may itself be the secret
-        if (name.startsWith(METADATA_PREFIX)) deleteAttribute(record, name);
-        else attrs[name] = this.#mask;
+        if (name.startsWith(METADATA_PREFIX)) {
+          deleteAttribute(record, name);
+          continue;
+        }
+        if (KEPT_IF_CLEAN.has(name) && this.#cleanShort(attrs[name])) continue;
+        attrs[name] = this.#mask;
+        if (name === "audit.action") actionMasked = true;
       }
       attrs[REDACTION_FAILED_ATTR] = reason;
       record.setBody(this.#mask);
-      if (record.eventName !== undefined) record.setEventName("auth.redaction_failed");
+      if (actionMasked && record.eventName !== undefined) {
+        record.setEventName(attrs["audit.origin"] === "client" ? "auth.client.redaction_failed" : "auth.redaction_failed");
+      }
     } catch (error) {
       diag.error("otel-auth-audit: RedactionProcessor could not mask a failed record", error);
+      try {
+        record.setBody(this.#mask);
+        for (const name of Object.keys(record.attributes)) if (!UNTOUCHABLE.test(name)) deleteAttribute(record, name);
+      } catch {
+        // the record object itself is broken: nothing more can be done here
+      }
     }
+  }
+
+  /** A short plain string in which no pattern finds anything (and that is no JSON text). */
+  #cleanShort(value: AnyValue): boolean {
+    if (typeof value !== "string" || value.length > 256) return false;
+    const first = value.trimStart().charCodeAt(0);
+    if (first === 123 || first === 91 || first === 34) return false;
+    return this.#spans(value, { nodes: 0, chars: 0 }) === undefined;
   }
 
   #redactAttributes(record: ReadWriteLogRecord, budget: Budget): void {

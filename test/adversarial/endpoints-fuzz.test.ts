@@ -119,4 +119,26 @@ describe("every endpoint, hostile input", () => {
     const stored = JSON.stringify(audited.app.database.prepare("SELECT * FROM auditLog").all());
     expect(leaks(stored, canaries)).toEqual([]);
   }, 120_000);
+
+  it("GET endpoints with canaries in every query parameter and the user agent: none leaves", async () => {
+    const { t, app, cookie } = await build(true);
+    const gets = Object.values(app.auth.api as Record<string, EndpointLike>).filter((e) => {
+      const m = e.options?.method;
+      return typeof e.path === "string" && !e.path.includes(":") && (m === "GET" || (Array.isArray(m) && m.includes("GET")));
+    });
+    expect(gets.length).toBeGreaterThan(10);
+    const canaries: string[] = [];
+    for (const endpoint of gets) {
+      const c = `cnryget${(n++).toString(36)}`;
+      canaries.push(c);
+      const query = ["token", "code", "state", "error", "callbackURL", "id", "email", "otp"]
+        .map((k) => `${k}=${encodeURIComponent(k === "callbackURL" ? `/done?token=${c}` : k === "email" ? `${c}@example.com` : c)}`)
+        .join("&");
+      const r = await app.get(`${endpoint.path}?${query}`, cookie, { "user-agent": `agent token=${c}` });
+      expect(r.status, endpoint.path).toBeLessThan(500);
+    }
+    const exported = new TextDecoder().decode(JsonLogsSerializer.serializeRequest(t.records()));
+    expect(leaks(exported, canaries)).toEqual([]);
+    expect(leaks(JSON.stringify(app.database.prepare("SELECT * FROM auditLog").all()), canaries)).toEqual([]);
+  }, 60_000);
 });

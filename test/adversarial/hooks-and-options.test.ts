@@ -111,6 +111,33 @@ describe("beforeLog results", () => {
   });
 });
 
+describe("a pipeline that refuses records (a full spool with overflow: reject)", () => {
+  it.each([false, true])("sign-up still answers 200 and the process does not crash (nonBlocking %s)", async (nonBlocking) => {
+    const { LoggerProvider } = await import("@opentelemetry/sdk-logs");
+    const refusing = {
+      onEmit() {
+        throw Object.assign(new Error("spool full"), { code: "AUDIT_SPOOL_FULL" });
+      },
+      forceFlush: async () => {},
+      shutdown: async () => {},
+    };
+    const uncaught: unknown[] = [];
+    const onUncaught = (e: unknown) => void uncaught.push(e);
+    process.on("uncaughtException", onUncaught);
+    try {
+      const app = await adversarialApp("memory", { nonBlocking, loggerProvider: new LoggerProvider({ processors: [refusing] }) });
+      const r = await app.post("/sign-up/email", { email: "full@example.com", password: "correct-horse-battery-1", name: "n" });
+      expect(r.status).toBe(200);
+      await app.plugin.audit.flush();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      process.off("uncaughtException", onUncaught);
+    }
+    expect(uncaught).toEqual([]);
+    expect(unhandled).toEqual([]);
+  });
+});
+
 describe("insert metadata", () => {
   it("nested deeper than the bound, under the size cap: 400 METADATA_TOO_DEEP, never 500", async () => {
     const app = await adversarialApp("memory");

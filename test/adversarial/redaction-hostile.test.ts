@@ -101,9 +101,13 @@ describe("fail closed", () => {
     await t.audit.record({ action: "sign-up:email", outcome: "success", userId: "user-canary", ipAddress: "198.51.100.1", ...fields } as never);
     const [r] = t.records();
     const json = exported(t);
-    for (const canary of ["pw-canary", "plain-canary-value", "later-canary", "user-canary", "198.51.100.1"]) expect(json).not.toContain(canary);
-    // identity and outcome stay: the record is still there to count and to chain
-    expect(r!.attributes).toMatchObject({ "audit.outcome": "success", "audit.severity": expect.any(String) });
+    for (const canary of ["pw-canary", "plain-canary-value", "later-canary"]) expect(json).not.toContain(canary);
+    expect(Object.keys(r!.attributes).filter((k) => k.startsWith("audit.metadata."))).toEqual([]);
+    expect(r!.body).toBe("[REDACTED]");
+    // what redaction never reads stays, so the record still counts for alerts and can be chained:
+    // a crafted value must not hide an attacker's failures behind another event name
+    expect(r!.attributes).toMatchObject({ "audit.outcome": "success", "audit.severity": expect.any(String), "audit.action": "sign-up:email", "user.id": "user-canary", "client.address": "198.51.100.1" });
+    expect(r!.eventName).toBe("auth.sign_up.email");
     expect(r!.attributes["audit.id"]).toMatch(/^[0-9a-f-]{36}$/);
     expect(r!.attributes["audit.chain.hash"]).toBeDefined();
     expect(["depth", "nodes", "size"]).toContain(r!.attributes["audit.redaction.failed"]);
@@ -116,6 +120,16 @@ describe("fail closed", () => {
     await t.audit.record({ action: "x", outcome: "success", metadata: { a: v, password: "pw-canary" } });
     expect(exported(t)).not.toContain("pw-canary");
     expect(t.records()[0]!.attributes["audit.metadata.a.d.d.d"]).toBe("[unserializable]");
+  });
+
+  it("a failed record keeps no unread value: a secret in the action is gone from it and from the event name", async () => {
+    const t = createTestAudit();
+    await t.audit.record({ action: "x:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sigsig", outcome: "failure", userAgent: deepJson(100, "pw-canary"), path: "/p?token=tok-canary" });
+    const [r] = t.records();
+    expect(exported(t)).not.toMatch(/eyJhbGciOiJIUzI1NiJ9|pw-canary|tok-canary/);
+    expect(r!.attributes["audit.action"]).toBe("x:[REDACTED]");
+    expect(r!.eventName).not.toMatch(/eyJ/i);
+    expect(r!.attributes["user_agent.original"]).toBe("[REDACTED]");
   });
 
   it("a processor limit is a bound on work: many small values together also fail closed, never pass unread", async () => {
