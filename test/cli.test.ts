@@ -70,5 +70,5 @@ describe("otel-auth-audit verify (CLI)", () => {
     const r = run(["verify", json, "--key", ""]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--key is empty/);
-  });
+  }, 180_000); // ten CLI processes: slow on a loaded 2-core machine
 });

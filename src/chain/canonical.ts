@@ -20,6 +20,7 @@
  * Not covered: resource, scope, observed time, trace context: collectors legitimately rewrite them.
  */
 import type { AnyValue, Attributes, HrTime } from "@opentelemetry/api";
+import { bareObject } from "../safe-keys.js";
 
 /** What both forms have in common, for the canonical form. */
 export interface SdkRecordLike {
@@ -277,7 +278,8 @@ export function fromOtlpValue(v: OtlpAnyValue | undefined | null): AnyValue {
   if (v.bytesValue !== undefined) return new Uint8Array(Buffer.from(v.bytesValue, "base64"));
   if (v.arrayValue !== undefined) return (v.arrayValue.values ?? []).map(fromOtlpValue);
   if (v.kvlistValue !== undefined) {
-    const out: Record<string, AnyValue> = {};
+    // prototype-free: a `__proto__` key in a tampered file stays a plain key
+    const out = bareObject<AnyValue>();
     for (const kv of v.kvlistValue.values ?? []) out[kv.key] = fromOtlpValue(kv.value);
     return out;
   }
