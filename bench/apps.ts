@@ -76,9 +76,9 @@ export async function benchApp(
 ): Promise<BenchApp> {
   const wrap = options.wrap ?? ((p) => p);
   const setup = kind === "pipeline" || kind === "stored" ? pipeline(wrap) : undefined;
-  const audit = setup
-    ? auditLog({ loggerProvider: setup.provider, store: kind === "stored", storeProcessors: [wrap(new RedactionProcessor(), "store redaction")] })
-    : undefined;
+  // the store's processors are the default ones unless they are wrapped for timing
+  const storeProcessors = options.wrap ? { storeProcessors: [wrap(new RedactionProcessor(), "store redaction")] } : {};
+  const audit = setup ? auditLog({ loggerProvider: setup.provider, store: kind === "stored", ...storeProcessors }) : undefined;
   const authOptions: BetterAuthOptions = {
     baseURL: BASE,
     secret: "bench-secret-0123456789abcdefghijklmnopqrstuvwxyz",

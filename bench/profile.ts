@@ -19,9 +19,9 @@ interface Profile {
 
 /** Stage of a source location; first match wins. */
 const STAGES: Array<[string, RegExp]> = [
-  ["our after-hook (outcome, IP, subject, db hooks)", /\/src\/better-auth\/(index|actions|outcome|user-hash|request-body|access)\.ts/],
-  ["event → record (AuditLogger, attributes)", /\/src\/(emit|attributes|event|severity|uuid|report)\.ts/],
-  ["redaction processor", /\/src\/processors\/(redaction|scope|record)\.ts|\/src\/attributes-flatten/],
+  ["our after-hook (outcome, IP, subject, db hooks)", /\/src\/better-auth\/(index|actions|outcome|user-hash|request-body|access)\.ts|\/src\/action-names\.ts/],
+  ["event → record (AuditLogger, attributes)", /\/src\/(emit|attributes|event|severity|uuid|report|wire-values|safe-keys)\.ts/],
+  ["redaction processor", /\/src\/processors\/(redaction|matchers|scope|record)\.ts/],
   ["integrity processor (canonical form, HMAC, Merkle)", /\/src\/processors\/integrity\.ts|\/src\/chain\//],
   ["spool write (durable processor)", /\/src\/(exporters|durable)\//],
   ["store write (database exporter)", /\/src\/store\/|\/src\/better-auth\/store\.ts/],

@@ -52,29 +52,36 @@ const apps = Object.fromEntries(
   await Promise.all(kinds.map(async (k) => [k, await benchApp(k, k === "stored" ? { wrap: timed } : {})] as const)),
 ) as Record<Kind, BenchApp>;
 
-// warm every app up first (JIT), then profile each in turn
+// warm every app up first (JIT)
 for (const k of kinds) await signOuts(apps[k], BATCH, (w) => w());
 
 const perRequest: Record<Kind, Map<string, number>> = {} as never;
 const functions = new Map<string, number>();
 const cpuPerRequest: Record<string, number> = {};
+// the apps take turns, a batch each, so a drift of the machine touches all of them alike
+const totals = Object.fromEntries(kinds.map((k) => [k, { stages: new Map<string, number>(), cpu: 0 }])) as Record<Kind, { stages: Map<string, number>; cpu: number }>;
+for (let done = 0; done < N; done += BATCH) {
+  for (const k of done % (2 * BATCH) ? [...kinds].reverse() : kinds) {
+    await signOuts(apps[k], BATCH, async (work) => {
+      const c0 = process.cpuUsage();
+      const stages = await profileStages(work, k === "stored" ? functions : undefined);
+      const c = process.cpuUsage(c0);
+      totals[k].cpu += c.user + c.system;
+      for (const [s, us] of stages) totals[k].stages.set(s, (totals[k].stages.get(s) ?? 0) + us);
+    });
+  }
+}
+const requests = Math.ceil(N / BATCH) * BATCH;
 for (const k of kinds) {
-  const total = new Map<string, number>();
-  let cpu = 0;
-  await signOuts(apps[k], N, async (work) => {
-    const c0 = process.cpuUsage();
-    const stages = await profileStages(work, k === "stored" ? functions : undefined);
-    const c = process.cpuUsage(c0);
-    cpu += c.user + c.system;
-    for (const [s, us] of stages) total.set(s, (total.get(s) ?? 0) + us);
-  });
   // sampled time includes moments the process waited for a core (a busy machine): scale the
   // stages to the CPU time the process really used
+  const total = totals[k].stages;
   const sampled = [...total.values()].reduce((a, b) => a + b, 0);
-  cpuPerRequest[k] = cpu / N;
+  cpuPerRequest[k] = totals[k].cpu / requests;
   perRequest[k] = new Map([...total].map(([s, us]) => [s, (us / sampled) * cpuPerRequest[k]]));
   if (k === "stored") for (const [f, us] of functions) functions.set(f, (us / sampled) * cpuPerRequest[k]);
 }
+
 // the timers, without the profiler running
 for (const t of timers.values()) Object.assign(t, { us: 0, calls: 0 });
 await signOuts(apps.stored, N, (w) => w());
