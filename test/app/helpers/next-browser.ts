@@ -44,8 +44,9 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** Launches headless Chromium through the app's playwright-core. */
 export async function launchChromium(appDir: string): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
-  const require = createRequire(join(appDir, "package.json"));
-  const { chromium } = require("playwright-core") as { chromium: { launch(options: object): Promise<Browser> } };
+  // resolved from the app's own node_modules (not a dependency of this repository)
+  const fromApp = createRequire(join(appDir, "package.json"));
+  const { chromium } = fromApp(fromApp.resolve("playwright-core")) as { chromium: { launch(options: object): Promise<Browser> } };
   // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start
   return chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-dev-shm-usage"], timeout: 60_000 });
 }

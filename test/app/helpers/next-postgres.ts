@@ -35,7 +35,7 @@ function pg(bin: string, program: string, args: string[], timeout = 60_000): str
   const command = [join(bin, program), ...args];
   if (!asRoot) return execFileSync(command[0], command.slice(1), { encoding: "utf8", timeout });
   const quoted = command.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
-  return execFileSync("su", ["postgres", "-s", "/bin/sh", "-c", quoted], { encoding: "utf8", timeout });
+  return execFileSync("/bin/su", ["postgres", "-s", "/bin/sh", "-c", quoted], { encoding: "utf8", timeout });
 }
 
 export async function startPostgres(): Promise<Postgres> {
