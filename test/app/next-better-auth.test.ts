@@ -132,14 +132,24 @@ describe("Next.js 16 + better-auth on PostgreSQL, from the packed tarball, in Ch
     await context.close();
   });
 
-  it("another user's audit page shows only their own events", async () => {
+  it("another user sees only their own events, and the endpoints refuse them Ada's", async () => {
+    const isSignUp = (r: LokiRecord) => r.attributes["audit.action"] === "sign-up:email";
+    const adaSignUp = (await waitForLoki(stack!.loki, SELECTOR, (rs) => rs.some(isSignUp))).find(isSignUp)!;
+    const adaId = String(adaSignUp.attributes["user.id"]);
+    const adaRecord = String(adaSignUp.attributes["audit.id"]);
     const context = await browser!.newContext({ userAgent: USER_AGENT });
     const page = await context.newPage();
     page.setDefaultTimeout(30_000);
     await page.goto(server!.url);
+    // same-origin requests with Bob's cookies, as a curious user would make from the console
+    const call = (path: string) => page.evaluate<number>(`fetch(${JSON.stringify(`/api/auth/audit-log/${path}`)}).then((r) => r.status)`);
+    expect(await call("list")).toBe(401);
     await signUp(page, bob);
     expect(await auditRows(page)).toEqual(["sign-up:email success"]);
     await screenshot(page, "next-app-audit-log-other-user");
+    expect(await call(`list?userId=${encodeURIComponent(adaId)}`)).toBe(403);
+    expect(await call("list?all=true")).toBe(403);
+    expect(await call(encodeURIComponent(adaRecord))).toBe(404);
     await context.close();
   });
 

@@ -25,6 +25,8 @@ export interface Page {
   locator(selector: string): Locator;
   waitForFunction(fn: string, arg?: unknown, options?: { timeout?: number }): Promise<unknown>;
   screenshot(options: { path: string; fullPage?: boolean }): Promise<unknown>;
+  /** Evaluates a JavaScript expression in the page (a promise is awaited). */
+  evaluate<R>(expression: string): Promise<R>;
   setDefaultTimeout(ms: number): void;
   close(): Promise<void>;
 }
