@@ -8,7 +8,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { prepareApp, startNext, type NextServer, type PreparedApp } from "./helpers/next-app.js";
-import { launchChromium, screenshot, type Browser, type Page } from "./helpers/next-browser.js";
+import { launchChromium, screenshot, withPage, type Browser, type Page } from "./helpers/next-browser.js";
 import { reportFailure } from "./helpers/next-report.js";
 import { startAppStack, waitForLoki, type AppStack, type LokiRecord } from "./helpers/next-stack.js";
 
@@ -81,23 +81,21 @@ afterAll(async () => {
 
 describe("Next.js 16 + Auth.js v5 (Credentials), from the packed tarball, in Chromium", () => {
   it("a failed sign-in, a sign-in and a sign-out through Auth.js' pages", async () => {
-    const context = await browser!.newContext({ userAgent: USER_AGENT });
-    const page = await context.newPage();
-    page.setDefaultTimeout(30_000);
-    await page.goto(site());
-    await statusIs(page, "Signed out");
+    await withPage(browser!, "next-authjs", { userAgent: USER_AGENT }, async (page) => {
+      await page.goto(site());
+      await statusIs(page, "Signed out");
 
-    await signIn(page, WRONG_PASSWORD);
-    await page.waitForFunction(`location.search.includes("error=CredentialsSignin")`);
-    await screenshot(page, "next-authjs-failed-sign-in");
+      await signIn(page, WRONG_PASSWORD);
+      await page.waitForFunction(`location.search.includes("error=CredentialsSignin")`);
+      await screenshot(page, "next-authjs-failed-sign-in");
 
-    await signIn(page, PASSWORD);
-    await statusIs(page, `Signed in as ${EMAIL}`);
+      await signIn(page, PASSWORD);
+      await statusIs(page, `Signed in as ${EMAIL}`);
 
-    await page.goto(`${site()}/api/auth/signout`);
-    await page.locator("form[action$='/signout'] button").click();
-    await statusIs(page, "Signed out");
-    await context.close();
+      await page.goto(`${site()}/api/auth/signout`);
+      await page.locator("form[action$='/signout'] button").click();
+      await statusIs(page, "Signed out");
+    });
   });
 
   it("the records reached the collector and Loki, with the browser's user agent and no secret", async () => {

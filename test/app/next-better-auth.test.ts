@@ -8,7 +8,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { prepareApp, startNext, type NextServer, type PreparedApp } from "./helpers/next-app.js";
-import { launchChromium, screenshot, type Browser, type Page } from "./helpers/next-browser.js";
+import { launchChromium, screenshot, withPage, type Browser, type Page } from "./helpers/next-browser.js";
 import { startPostgres, type Postgres } from "./helpers/next-postgres.js";
 import { reportFailure } from "./helpers/next-report.js";
 import { lokiRecords, startAppStack, waitForLoki, type AppStack, type LokiRecord } from "./helpers/next-stack.js";
@@ -104,32 +104,30 @@ afterAll(async () => {
 
 describe("Next.js 16 + better-auth on PostgreSQL, from the packed tarball, in Chromium", () => {
   it("a user signs up, signs out, fails a sign-in, signs in and changes the password through the UI", async () => {
-    const context = await browser!.newContext({ userAgent: USER_AGENT });
-    const page = await context.newPage();
-    page.setDefaultTimeout(30_000);
-    await page.goto(server!.url);
-    await statusIs(page, "Signed out");
-    await signUp(page, ada);
-    await page.locator("#sign-out").click();
-    await statusIs(page, "Signed out");
-    await signIn(page, ada.email, WRONG_PASSWORD);
-    await messageIs(page, "Sign in failed: INVALID_EMAIL_OR_PASSWORD");
-    await signIn(page, ada.email, ada.password);
-    await statusIs(page, `Signed in as ${ada.email}`);
-    await page.locator("#change-password [name=currentPassword]").fill(ada.password);
-    await page.locator("#change-password [name=newPassword]").fill(ada.newPassword);
-    await page.locator("#change-password button").click();
-    await messageIs(page, "Change password: done");
+    await withPage(browser!, "next-app-ada", { userAgent: USER_AGENT }, async (page) => {
+      await page.goto(server!.url);
+      await statusIs(page, "Signed out");
+      await signUp(page, ada);
+      await page.locator("#sign-out").click();
+      await statusIs(page, "Signed out");
+      await signIn(page, ada.email, WRONG_PASSWORD);
+      await messageIs(page, "Sign in failed: INVALID_EMAIL_OR_PASSWORD");
+      await signIn(page, ada.email, ada.password);
+      await statusIs(page, `Signed in as ${ada.email}`);
+      await page.locator("#change-password [name=currentPassword]").fill(ada.password);
+      await page.locator("#change-password [name=newPassword]").fill(ada.newPassword);
+      await page.locator("#change-password button").click();
+      await messageIs(page, "Change password: done");
 
-    // the audit page: the user's own events, newest first, through auditLogClient()
-    const rows = await auditRows(page);
-    expect(rows).toEqual(["change-password success", "sign-in:email success", "sign-out success", "sign-up:email success"]);
-    await screenshot(page, "next-app-audit-log");
+      // the audit page: the user's own events, newest first, through auditLogClient()
+      const rows = await auditRows(page);
+      expect(rows).toEqual(["change-password success", "sign-in:email success", "sign-out success", "sign-up:email success"]);
+      await screenshot(page, "next-app-audit-log");
 
-    await page.goto(server!.url);
-    await page.locator("#sign-out").click();
-    await statusIs(page, "Signed out");
-    await context.close();
+      await page.goto(server!.url);
+      await page.locator("#sign-out").click();
+      await statusIs(page, "Signed out");
+    });
   });
 
   it("another user sees only their own events, and the endpoints refuse them Ada's", async () => {
@@ -137,20 +135,18 @@ describe("Next.js 16 + better-auth on PostgreSQL, from the packed tarball, in Ch
     const adaSignUp = (await waitForLoki(stack!.loki, SELECTOR, (rs) => rs.some(isSignUp))).find(isSignUp)!;
     const adaId = String(adaSignUp.attributes["user.id"]);
     const adaRecord = String(adaSignUp.attributes["audit.id"]);
-    const context = await browser!.newContext({ userAgent: USER_AGENT });
-    const page = await context.newPage();
-    page.setDefaultTimeout(30_000);
-    await page.goto(server!.url);
-    // same-origin requests with Bob's cookies, as a curious user would make from the console
-    const call = (path: string) => page.evaluate<number>(`fetch(${JSON.stringify(`/api/auth/audit-log/${path}`)}).then((r) => r.status)`);
-    expect(await call("list")).toBe(401);
-    await signUp(page, bob);
-    expect(await auditRows(page)).toEqual(["sign-up:email success"]);
-    await screenshot(page, "next-app-audit-log-other-user");
-    expect(await call(`list?userId=${encodeURIComponent(adaId)}`)).toBe(403);
-    expect(await call("list?all=true")).toBe(403);
-    expect(await call(encodeURIComponent(adaRecord))).toBe(404);
-    await context.close();
+    await withPage(browser!, "next-app-bob", { userAgent: USER_AGENT }, async (page) => {
+      await page.goto(server!.url);
+      // same-origin requests with Bob's cookies, as a curious user would make from the console
+      const call = (path: string) => page.evaluate<number>(`fetch(${JSON.stringify(`/api/auth/audit-log/${path}`)}).then((r) => r.status)`);
+      expect(await call("list")).toBe(401);
+      await signUp(page, bob);
+      expect(await auditRows(page)).toEqual(["sign-up:email success"]);
+      await screenshot(page, "next-app-audit-log-other-user");
+      expect(await call(`list?userId=${encodeURIComponent(adaId)}`)).toBe(403);
+      expect(await call("list?all=true")).toBe(403);
+      expect(await call(encodeURIComponent(adaRecord))).toBe(404);
+    });
   });
 
   it("every record reached the collector and Loki, with the request's context and no secret", async () => {

@@ -61,3 +61,23 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   console.log(`app: screenshot ${path}`);
   return path;
 }
+
+/**
+ * Runs `use` with a fresh page in its own context (own cookies), 30 s per step; on a failure the
+ * page is saved as .tmp/artifacts/<name>-failure.png first. The context is closed either way.
+ */
+export async function withPage<T>(browser: Browser, name: string, options: { userAgent?: string }, use: (page: Page) => Promise<T>): Promise<T> {
+  const context = await browser.newContext(options);
+  try {
+    const page = await context.newPage();
+    page.setDefaultTimeout(30_000);
+    try {
+      return await use(page);
+    } catch (error) {
+      await screenshot(page, `${name}-failure`).catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    await context.close();
+  }
+}
