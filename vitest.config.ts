@@ -16,7 +16,7 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
-    exclude: ["test/e2e/**", "node_modules/**"],
+    exclude: ["test/e2e/**", "test/app/**", "node_modules/**"],
     testTimeout: 30_000,
   },
 });
