@@ -93,7 +93,8 @@ const emitters = Object.fromEntries(
     }];
   }),
 );
-const emitUs = await interleave(emitters, { rounds: 21, ops: 2000 });
+const emitStats = await interleave(emitters, { rounds: 21, ops: 2000 });
+const emitUs = { bare: emitStats.bare.wall.median, durable: emitStats.durable.wall.median };
 
 await receiver.close();
 for (const dir of dirs) rmSync(dir, { recursive: true, force: true });

@@ -1,91 +1,173 @@
 /**
- * Median latency of better-auth requests through `auth.handler`, with and without the audit
- * plugin, interleaved in one process: get-session (not audited), sign-out (audited), sign-in
- * (scrypt-bound). "audited" is the plugin emitting through the full OTel pipeline of setupAudit
- * (redaction, hash chain, durable spool; the network replaced by a no-op exporter) with the
- * database store off; "stored" is the plugin's default, which also writes each record into the
- * app's database.
+ * Latency, CPU and heap allocation of better-auth requests through `auth.handler`, with and
+ * without the audit plugin, all variants interleaved in one process (bench/lib.ts):
+ *   sign-out (audited): bare, bare again (the control pair), a do-nothing after-hook plugin,
+ *     the OTel pipeline only (redaction, chain, spool → no-op exporter), the plugin's default
+ *     (pipeline + database store) on node:sqlite; then bare vs default on PostgreSQL;
+ *   get-session (not audited: only the matcher runs);
+ *   sign-in with real scrypt.
+ * Each group is measured again (BENCH_ATTEMPTS, default 3) while its control pair lies outside
+ * [0.98, 1.02]; a group that never holds is printed and stored as VOID (`noise_ok: false`).
+ *   npm run bench -- request          BENCH_ROUNDS=40 scales the rounds
  */
-import { betterAuth, type BetterAuthOptions } from "better-auth";
-import { getMigrations } from "better-auth/db/migration";
-import { DatabaseSync } from "node:sqlite";
-import { setupAudit } from "otel-auth-audit";
-import { auditLog } from "otel-auth-audit/better-auth";
-import { interleave, printTable, writeFigures, type Figure } from "./lib.js";
-import { NoopExporter } from "./noop-exporter.js";
+import pg from "pg";
+import { benchApp, type BenchApp } from "./apps.js";
+import { interleave, printTable, ratioFigure, round, statsTable, untilQuiet, writeFigures, type Figure, type VariantStats } from "./lib.js";
+import { startPostgres } from "./postgres.js";
 
-const BASE = "http://localhost:3000";
-const { provider } = setupAudit({ serviceName: "bench", exporter: new NoopExporter(), global: false, integrity: { key: "bench-key" } });
-const fastHash = { hash: async (p: string) => `plain:${p}`, verify: async ({ hash, password }: { hash: string; password: string }) => hash === `plain:${password}` };
+const SCALE = Number(process.env.BENCH_ROUNDS ?? 25) / 25;
+const rounds = (n: number) => Math.max(5, Math.round(n * SCALE));
 
-type Variant = "bare" | "audited" | "stored";
-
-async function app(variant: Variant, scrypt: boolean) {
-  const options: BetterAuthOptions = {
-    baseURL: BASE,
-    secret: "bench-secret-0123456789abcdefghijklmnopqrstuvwxyz",
-    database: new DatabaseSync(":memory:"),
-    emailAndPassword: { enabled: true, ...(scrypt ? {} : { password: fastHash }) },
-    rateLimit: { enabled: false },
-    logger: { disabled: true },
-    plugins: variant === "bare" ? [] : [auditLog({ loggerProvider: provider, store: variant === "stored" })],
+const signOut = (app: BenchApp) => {
+  let cookies: string[] = [];
+  return {
+    prepare: async (ops: number) => {
+      cookies = [];
+      for (let i = 0; i < ops; i++) cookies.push(await app.signIn());
+    },
+    run: async (ops: number) => {
+      for (let i = 0; i < ops; i++) {
+        const res = await app.call("/sign-out", { cookie: cookies[i] });
+        await res.arrayBuffer();
+      }
+    },
+    settle: app.settle,
   };
-  await (await getMigrations(options)).runMigrations();
-  const auth = betterAuth(options);
-  const call = (path: string, init: { method?: string; cookie?: string; body?: unknown } = {}) =>
-    auth.handler(
-      new Request(`${BASE}/api/auth${path}`, {
-        method: init.method ?? "POST",
-        headers: { "content-type": "application/json", origin: BASE, "x-forwarded-for": "203.0.113.5", "user-agent": "bench", ...(init.cookie ? { cookie: init.cookie } : {}) },
-        body: init.body === undefined ? undefined : JSON.stringify(init.body),
-      }),
+};
+const getSession = (app: BenchApp) => ({
+  run: async (ops: number) => {
+    for (let i = 0; i < ops; i++) await (await app.call("/get-session", { method: "GET", cookie: app.cookie })).arrayBuffer();
+  },
+  settle: app.settle,
+});
+const signIn = (app: BenchApp) => ({ run: async (ops: number) => void (await Promise.all(Array.from({ length: ops }, () => app.signIn()))), settle: app.settle });
+
+const figures: Record<string, Figure> = {};
+const summary: Array<Record<string, string>> = [];
+const show = (title: string, stats: Record<string, VariantStats>, baseline: string, held: boolean, attempts: number) => {
+  console.log(`\n${title} — ${held ? "noise check held" : "VOID: noise check failed"} (attempts: ${attempts})`);
+  printTable(statsTable(stats, baseline));
+};
+const control = (a: VariantStats, b: VariantStats) => a.wall.median / b.wall.median;
+
+// sign-out on node:sqlite
+{
+  const apps = {
+    bare: await benchApp("bare"),
+    bare_control: await benchApp("bare"),
+    hook: await benchApp("hook"),
+    pipeline: await benchApp("pipeline"),
+    stored: await benchApp("stored"),
+  };
+  const r = await untilQuiet("sign-out (node:sqlite)", async () => {
+    const stats = await interleave(
+      { bare: signOut(apps.bare), bare_control: signOut(apps.bare_control), hook: signOut(apps.hook), pipeline: signOut(apps.pipeline), stored: signOut(apps.stored) },
+      { rounds: rounds(25), ops: 40, warmup: 3 },
     );
-  const res = await call("/sign-up/email", { body: { email: "bench@example.com", password: "bench-password-1", name: "B" } });
-  const cookieOf = (r: Response) => r.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
-  const signIn = async () => cookieOf(await call("/sign-in/email", { body: { email: "bench@example.com", password: "bench-password-1" } }));
-  return { call, cookie: cookieOf(res), signIn };
+    return { stats, control: control(stats.bare_control, stats.bare) };
+  });
+  show("sign-out, node:sqlite", r.stats, "bare", r.noiseOk, r.attempts);
+  const s = r.stats;
+  figures["request.control_ratio"] = { ...ratioFigure(s.bare_control, s.bare, r.noiseOk, "ratio"), value: round(r.control, 4), attempts: r.attempts, limits: [0.98, 1.02] };
+  figures["request.sign_out_hook_vs_bare"] = ratioFigure(s.hook, s.bare, r.noiseOk);
+  figures["request.sign_out_vs_bare"] = ratioFigure(s.pipeline, s.bare, r.noiseOk);
+  figures["request.sign_out_stored_vs_bare"] = ratioFigure(s.stored, s.bare, r.noiseOk);
+  summary.push({ group: "sign-out sqlite", noise: r.noiseOk ? "held" : "VOID", control: r.control.toFixed(4) });
+  for (const app of Object.values(apps)) await app.close();
 }
 
-const [bare, audited, stored] = await Promise.all([app("bare", false), app("audited", false), app("stored", false)]);
-const [bareScrypt, auditedScrypt] = await Promise.all([app("bare", true), app("audited", true)]);
-
-const getSession = (a: typeof bare) => async (ops: number) => {
-  for (let i = 0; i < ops; i++) await (await a.call("/get-session", { method: "GET", cookie: a.cookie })).arrayBuffer();
-};
-// each sign-out needs its own session, made outside the timed loop
-const sessions = new Map<typeof bare, string[]>();
-const prepare = async (a: typeof bare, n: number) => sessions.set(a, await Promise.all(Array.from({ length: n }, () => a.signIn())));
-const signOut = (a: typeof bare) => async (ops: number) => {
-  const cookies = sessions.get(a)!;
-  for (let i = 0; i < ops; i++) await (await a.call("/sign-out", { cookie: cookies.pop() })).arrayBuffer();
-};
-const signIn = (a: typeof bare) => async (ops: number) => {
-  for (let i = 0; i < ops; i++) await (await a.call("/sign-in/email", { body: { email: "bench@example.com", password: "bench-password-1" } })).arrayBuffer();
-};
-
-const gs = await interleave({ bare: getSession(bare), audited: getSession(audited), stored: getSession(stored) }, { rounds: 15, ops: 200 });
-
-const SIGN_OUT_OPS = 100;
-const soSamples = { bare: [] as number[], audited: [] as number[], stored: [] as number[] };
-for (let round = 0; round < 15; round++) {
-  await Promise.all([prepare(bare, SIGN_OUT_OPS), prepare(audited, SIGN_OUT_OPS), prepare(stored, SIGN_OUT_OPS)]);
-  const r = await interleave({ bare: signOut(bare), audited: signOut(audited), stored: signOut(stored) }, { rounds: 1, ops: SIGN_OUT_OPS, warmup: 0 });
-  soSamples.bare.push(r.bare);
-  soSamples.audited.push(r.audited);
-  soSamples.stored.push(r.stored);
+// get-session (not audited)
+{
+  const apps = { bare: await benchApp("bare"), bare_control: await benchApp("bare"), pipeline: await benchApp("pipeline"), stored: await benchApp("stored") };
+  const r = await untilQuiet("get-session", async () => {
+    const stats = await interleave(
+      { bare: getSession(apps.bare), bare_control: getSession(apps.bare_control), pipeline: getSession(apps.pipeline), stored: getSession(apps.stored) },
+      { rounds: rounds(25), ops: 60, warmup: 3 },
+    );
+    return { stats, control: control(stats.bare_control, stats.bare) };
+  });
+  show("get-session (not audited)", r.stats, "bare", r.noiseOk, r.attempts);
+  figures["request.get_session_control_ratio"] = { ...ratioFigure(r.stats.bare_control, r.stats.bare, r.noiseOk, "ratio"), value: round(r.control, 4), attempts: r.attempts };
+  figures["request.get_session_vs_bare"] = ratioFigure(r.stats.pipeline, r.stats.bare, r.noiseOk);
+  figures["request.get_session_stored_vs_bare"] = ratioFigure(r.stats.stored, r.stats.bare, r.noiseOk);
+  summary.push({ group: "get-session", noise: r.noiseOk ? "held" : "VOID", control: r.control.toFixed(4) });
+  for (const app of Object.values(apps)) await app.close();
 }
-const { median } = await import("./lib.js");
-const so = { bare: median(soSamples.bare), audited: median(soSamples.audited), stored: median(soSamples.stored) };
-const si = await interleave({ bare: signIn(bareScrypt), audited: signIn(auditedScrypt) }, { rounds: 9, ops: 10, warmup: 1 });
 
-const fig = (value: number, baseline: number): Figure => ({ value, unit: "µs/request", baseline, ratio: value / baseline });
-const figures = {
-  "request.get_session_vs_bare": fig(gs.audited, gs.bare),
-  "request.get_session_stored_vs_bare": fig(gs.stored, gs.bare),
-  "request.sign_out_vs_bare": fig(so.audited, so.bare),
-  "request.sign_out_stored_vs_bare": fig(so.stored, so.bare),
-  "request.sign_in_vs_bare": fig(si.audited, si.bare),
-};
-printTable(Object.entries(figures).map(([name, f]) => ({ figure: name, "bare µs": f.baseline!.toFixed(0), "audited µs": f.value.toFixed(0), ratio: f.ratio!.toFixed(3) })));
+// sign-out on PostgreSQL: bare and default, each with its own database in one local cluster
+{
+  const cluster = await startPostgres();
+  if ("skipped" in cluster) {
+    console.log(`\nsign-out, PostgreSQL: SKIPPED — ${cluster.skipped}`);
+    figures["request.sign_out_stored_pg_vs_bare"] = { value: 0, unit: "µs/request", skipped: cluster.skipped };
+    summary.push({ group: "sign-out postgres", noise: "skipped", control: "-" });
+  } else {
+    const pools: pg.Pool[] = [];
+    const pool = async (name: string) => {
+      const p = new pg.Pool({ connectionString: await cluster.database(name), max: 4 });
+      pools.push(p);
+      return p;
+    };
+    try {
+      const apps = {
+        bare: await benchApp("bare", { database: await pool("bare") }),
+        bare_control: await benchApp("bare", { database: await pool("bare_control") }),
+        stored: await benchApp("stored", { database: await pool("stored") }),
+      };
+      const r = await untilQuiet("sign-out (PostgreSQL)", async () => {
+        const stats = await interleave(
+          { bare: signOut(apps.bare), bare_control: signOut(apps.bare_control), stored: signOut(apps.stored) },
+          { rounds: rounds(20), ops: 30, warmup: 2 },
+        );
+        return { stats, control: control(stats.bare_control, stats.bare) };
+      });
+      show("sign-out, PostgreSQL (local cluster)", r.stats, "bare", r.noiseOk, r.attempts);
+      figures["request.pg_control_ratio"] = { ...ratioFigure(r.stats.bare_control, r.stats.bare, r.noiseOk, "ratio"), value: round(r.control, 4), attempts: r.attempts };
+      figures["request.sign_out_stored_pg_vs_bare"] = ratioFigure(r.stats.stored, r.stats.bare, r.noiseOk);
+      summary.push({ group: "sign-out postgres", noise: r.noiseOk ? "held" : "VOID", control: r.control.toFixed(4) });
+      for (const app of Object.values(apps)) await app.close();
+    } finally {
+      await Promise.all(pools.map((p) => p.end()));
+      cluster.stop();
+    }
+  }
+}
+
+// sign-in with real scrypt: a handful of requests per round, run concurrently as a login burst would
+{
+  const apps = { bare: await benchApp("bare", { scrypt: true }), bare_control: await benchApp("bare", { scrypt: true }), stored: await benchApp("stored", { scrypt: true }) };
+  const r = await untilQuiet("sign-in (scrypt)", async () => {
+    const stats = await interleave({ bare: signIn(apps.bare), bare_control: signIn(apps.bare_control), stored: signIn(apps.stored) }, { rounds: rounds(9), ops: 4, warmup: 1 });
+    return { stats, control: control(stats.bare_control, stats.bare) };
+  });
+  show("sign-in (scrypt)", r.stats, "bare", r.noiseOk, r.attempts);
+  figures["request.sign_in_control_ratio"] = { ...ratioFigure(r.stats.bare_control, r.stats.bare, r.noiseOk, "ratio"), value: round(r.control, 4), attempts: r.attempts };
+  figures["request.sign_in_vs_bare"] = ratioFigure(r.stats.stored, r.stats.bare, r.noiseOk);
+  summary.push({ group: "sign-in scrypt", noise: r.noiseOk ? "held" : "VOID", control: r.control.toFixed(4) });
+  for (const app of Object.values(apps)) await app.close();
+}
+
+console.log("\nnoise checks (control pair = bare measured twice; must lie within [0.98, 1.02]):");
+printTable(summary);
+const goals: Array<[string, number]> = [
+  ["request.sign_out_vs_bare", 1.1],
+  ["request.sign_out_stored_vs_bare", 1.1],
+  ["request.sign_out_stored_pg_vs_bare", 1.1],
+  ["request.get_session_vs_bare", 1.02],
+  ["request.sign_in_vs_bare", 1.02],
+];
+printTable(
+  goals.map(([name, goal]) => {
+    const f = figures[name];
+    const ci = f?.ratio_ci;
+    const verdict = f?.skipped
+      ? "skipped"
+      : f.noise_ok === false
+        ? "VOID (noisy run)"
+        : f.ratio! <= goal
+          ? ci && ci[1] > goal ? "met (CI reaches above the goal)" : "met"
+          : ci && ci[0] <= goal ? "not met (CI reaches the goal)" : "not met";
+    return { figure: name, ratio: f?.ratio === undefined ? "-" : f.ratio.toFixed(3), "ratio 95% CI": f?.ratio_ci ? `${f.ratio_ci[0]}–${f.ratio_ci[1]}` : "-", goal: `≤ ${goal}`, verdict };
+  }),
+);
 writeFigures(figures);
-await provider.shutdown();

@@ -1,6 +1,7 @@
 import { context as otelContext, diag, logs, type Context, type Logger, type LoggerProvider } from "@opentelemetry/api";
 import { eventNameFor, toAttributes } from "./attributes.js";
 import {
+  AUDIT_SEVERITIES,
   newEventId,
   validateEventInput,
   type AuditEvent,
@@ -9,6 +10,8 @@ import {
 } from "./event.js";
 import { inferSeverity, severityMapping, type SeverityMapping } from "./severity.js";
 import { callSafely } from "./report.js";
+import { parseOptions } from "./options.js";
+import { auditLoggerOptionsSchema } from "./option-schemas.js";
 import { SCOPE_NAME, VERSION } from "./version.js";
 
 type MaybePromise<T> = T | Promise<T>;
@@ -48,6 +51,7 @@ export class AuditLogger {
   enabled: boolean;
 
   constructor(options: AuditLoggerOptions = {}) {
+    parseOptions("AuditLogger", auditLoggerOptionsSchema, options);
     this.#options = options;
     this.#provider = options.loggerProvider;
     this.#mapping = severityMapping(options.severityMapping);
@@ -106,42 +110,105 @@ export class AuditLogger {
     return { ...base, severity: input.severity ?? this.#severityOf(base) };
   }
 
-  /** Emits a complete event through beforeLog, the LoggerProvider and afterLog. */
+  /**
+   * Emits a complete event through beforeLog, the LoggerProvider and afterLog. Never throws and
+   * never rejects: a beforeLog that throws, rejects, hangs or returns something that is not a
+   * complete event is reported to `diag`, and the original event is recorded with
+   * `audit.before_log.error` saying why.
+   */
   emit(event: AuditEvent, ctx: Context = otelContext.active()): Promise<AuditEvent | null> {
-    if (!this.enabled) return Promise.resolve(null);
-    const { beforeLog } = this.#options;
-    if (!beforeLog) return Promise.resolve(this.#emitNow(event, ctx));
-    let edited: ReturnType<typeof beforeLog>;
     try {
-      edited = beforeLog(event);
+      if (!this.enabled) return Promise.resolve(null);
+      const { beforeLog } = this.#options;
+      if (!beforeLog) return Promise.resolve(this.#emitSafely(event, ctx));
+      let edited: unknown;
+      try {
+        edited = beforeLog(event);
+      } catch (error) {
+        diag.error("otel-auth-audit: beforeLog threw; the original event is recorded", error);
+        return Promise.resolve(this.#emitSafely(event, ctx, "threw"));
+      }
+      const pending = thenable(edited);
+      if (!pending) return Promise.resolve(this.#afterBefore(event, edited, ctx));
+      return new Promise<AuditEvent | null>((resolve) => {
+        let settled = false;
+        const settle = (emit: () => AuditEvent | null) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve(emit());
+        };
+        // a beforeLog that never settles must not hold the request (or the record) forever
+        const timer = setTimeout(() => {
+          diag.error(`otel-auth-audit: beforeLog did not settle within ${BEFORE_LOG_TIMEOUT_MS} ms; the original event is recorded`);
+          settle(() => this.#emitSafely(event, ctx, "timeout"));
+        }, BEFORE_LOG_TIMEOUT_MS);
+        timer.unref?.();
+        try {
+          pending.then(
+            (result) => settle(() => this.#afterBefore(event, result, ctx)),
+            (error: unknown) => {
+              diag.error("otel-auth-audit: beforeLog rejected; the original event is recorded", error);
+              settle(() => this.#emitSafely(event, ctx, "rejected"));
+            },
+          );
+        } catch (error) {
+          diag.error("otel-auth-audit: beforeLog returned a broken promise; the original event is recorded", error);
+          settle(() => this.#emitSafely(event, ctx, "rejected"));
+        }
+      });
     } catch (error) {
-      diag.error("otel-auth-audit: beforeLog threw; the event is recorded unchanged", error);
-      return Promise.resolve(this.#emitNow(event, ctx));
+      if (isRefusal(error)) throw error;
+      diag.error("otel-auth-audit: emit failed", error);
+      return Promise.resolve(null);
     }
-    if (!(edited instanceof Promise)) return Promise.resolve(this.#afterBefore(event, edited, ctx));
-    return edited.then(
-      (result) => this.#afterBefore(event, result, ctx),
-      (error: unknown) => {
-        diag.error("otel-auth-audit: beforeLog rejected; the event is recorded unchanged", error);
-        return this.#emitNow(event, ctx);
-      },
-    );
   }
 
-  #afterBefore(original: AuditEvent, edited: AuditEvent | null | undefined | void, ctx: Context): AuditEvent | null {
+  #afterBefore(original: AuditEvent, edited: unknown, ctx: Context): AuditEvent | null {
     if (edited === null) return null;
-    return this.#emitNow(edited ?? original, ctx);
+    if (edited === undefined) return this.#emitSafely(original, ctx);
+    const checked = checkedEvent(edited);
+    if (typeof checked === "string") {
+      diag.error(`otel-auth-audit: beforeLog returned an unusable event (${checked}); the original event is recorded`);
+      return this.#emitSafely(original, ctx, "invalid_result");
+    }
+    return this.#emitSafely(checked, ctx);
   }
 
-  #emitNow(event: AuditEvent, ctx: Context): AuditEvent {
+  /** Emits, falling back to a bare record of the event's identity when its content cannot be turned into one. */
+  #emitSafely(event: AuditEvent, ctx: Context, beforeLogError?: string): AuditEvent {
+    try {
+      return this.#emitNow(event, ctx, beforeLogError);
+    } catch (error) {
+      if (isRefusal(error)) throw error;
+      diag.error("otel-auth-audit: an event could not be turned into a record; a minimal record is emitted", error);
+      const minimal: AuditEvent = {
+        action: safeString(() => event.action) ?? "unknown",
+        outcome: safeString(() => event.outcome) === "failure" ? "failure" : "success",
+        severity: "high",
+        id: safeString(() => event.id) ?? newEventId(),
+        time: new Date(),
+      };
+      try {
+        return this.#emitNow(minimal, ctx, beforeLogError ?? "unrecordable_event");
+      } catch (again) {
+        diag.error("otel-auth-audit: the minimal record could not be emitted either", again);
+        return minimal;
+      }
+    }
+  }
+
+  #emitNow(event: AuditEvent, ctx: Context, beforeLogError?: string): AuditEvent {
     const otel = this.#mapping[event.severity] ?? this.#mapping.low;
+    const attributes = toAttributes(event);
+    if (beforeLogError) attributes[BEFORE_LOG_ERROR_ATTR] = beforeLogError;
     const record = {
-      eventName: eventNameFor(event.action),
+      eventName: eventNameFor(event.action, event.origin),
       timestamp: event.time,
       severityNumber: otel.number,
       severityText: otel.text,
       body: bodyFor(event),
-      attributes: toAttributes(event),
+      attributes,
       context: ctx,
     };
     this.logger.emit(record);
@@ -169,6 +236,76 @@ export class AuditLogger {
   }
 }
 
+/** Set on a record whose beforeLog failed: `threw`, `rejected`, `timeout`, `invalid_result`. */
+export const BEFORE_LOG_ERROR_ATTR = "audit.before_log.error";
+/** How long an async beforeLog may take before the original event is recorded without it. */
+const BEFORE_LOG_TIMEOUT_MS = 5_000;
+
+/**
+ * A pipeline that refuses records on purpose (a full spool with `overflow: "reject"`) wants the
+ * audited call to fail: that error is the caller's to see, not a fault to paper over.
+ */
+function isRefusal(error: unknown): boolean {
+  return error instanceof Error && (error as { code?: unknown }).code === "AUDIT_SPOOL_FULL";
+}
+
+/** The value's `then`, when it is a promise-like; reading it may itself throw (a hostile getter). */
+function thenable(value: unknown): PromiseLike<unknown> | undefined {
+  if (value === null || (typeof value !== "object" && typeof value !== "function")) return undefined;
+  try {
+    const then = (value as { then?: unknown }).then;
+    return typeof then === "function" ? (value as PromiseLike<unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function safeString(read: () => unknown): string | undefined {
+  try {
+    const v = read();
+    return typeof v === "string" && v !== "" ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A beforeLog result as a complete AuditEvent, read once into a fresh object (a getter cannot change
+ * it afterwards), or the reason it is not one.
+ */
+function checkedEvent(value: unknown): AuditEvent | string {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return "not an object";
+  let copy: Record<string, unknown>;
+  try {
+    copy = { ...(value as Record<string, unknown>) };
+    validateEventInput(copy);
+  } catch (error) {
+    return error instanceof Error ? error.message : "unreadable";
+  }
+  if (!AUDIT_SEVERITIES.includes(copy.severity as AuditSeverity)) return "severity missing";
+  const metadata = copy.metadata === undefined ? undefined : metadataProblem(copy.metadata);
+  if (metadata) return metadata;
+  if (!(copy.time instanceof Date)) return "time missing";
+  if (typeof copy.id !== "string") return "id missing";
+  return copy as unknown as AuditEvent;
+}
+
+/** Metadata a record cannot carry: cyclic, or nested past any sensible depth. Iterative. */
+function metadataProblem(metadata: unknown): string | undefined {
+  const seen = new Set<object>();
+  const stack: Array<[unknown, number]> = [[metadata, 0]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (value === null || typeof value !== "object") continue;
+    if (seen.has(value)) return "cyclic metadata";
+    if (depth > MAX_EDITED_METADATA_DEPTH) return "metadata nested too deep";
+    seen.add(value);
+    for (const child of Object.values(value)) stack.push([child, depth + 1]);
+  }
+  return undefined;
+}
+const MAX_EDITED_METADATA_DEPTH = 32;
+
 /** The global provider; the fallback when no SDK has registered one (the API's proxy delegates to nothing). */
 function globalOr(fallback: (() => LoggerProvider | undefined) | undefined): LoggerProvider {
   const global = logs.getLoggerProvider();
@@ -185,5 +322,6 @@ function bodyFor(event: AuditEvent): string {
 }
 
 export function createAuditLogger(options: AuditLoggerOptions = {}): AuditLogger {
+  parseOptions("createAuditLogger", auditLoggerOptionsSchema, options);
   return new AuditLogger(options);
 }

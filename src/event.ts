@@ -25,7 +25,10 @@ export interface AuditEvent {
   ipAddress?: string;
   userAgent?: string;
   method?: string;
+  /** The request's path; for a route with parameters, the template with only safe ones filled in. */
   path?: string;
+  /** The route template (`/reset-password/:token`), as `http.route` in the HTTP semantic conventions. */
+  route?: string;
   statusCode?: number;
   /** The auth library's error code on failure, e.g. `INVALID_EMAIL_OR_PASSWORD`. */
   error?: string;
@@ -43,7 +46,7 @@ export type AuditEventInput = Omit<AuditEvent, "severity" | "time" | "id"> &
 
 export const newEventId = (): string => uuidv7();
 
-const OPTIONAL_STRINGS = ["userHash", "sessionId", "actorId", "ipAddress", "userAgent", "method", "path", "error"] as const;
+const OPTIONAL_STRINGS = ["userHash", "sessionId", "actorId", "ipAddress", "userAgent", "method", "path", "route", "error"] as const;
 
 /** Checks a caller-supplied event; throws AuditValidationError naming the first bad field. */
 export function validateEventInput(input: unknown): asserts input is AuditEventInput {

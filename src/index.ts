@@ -8,7 +8,7 @@ export {
   type DurableLogRecordProcessorOptions,
   type FsyncPolicy,
   type OverflowPolicy,
-} from "./exporters/durable.js";
+} from "./durable/processor.js";
 export {
   AUDIT_OUTCOMES,
   AUDIT_SEVERITIES,
@@ -53,7 +53,7 @@ export { CHAIN_ATTR, CHECKPOINT_ATTR, CHECKPOINT_EVENT, GENESIS_PREV, type HashA
 export { canonicalFromOtlp, canonicalFromSdk, jcs, type OtlpAnyValue, type OtlpKeyValue, type OtlpLogRecord } from "./chain/canonical.js";
 export { MerkleTree } from "./chain/merkle.js";
 export * from "./verify/index.js";
-export { auditProcessors, bindProcessors, closeChains, type AuditProcessorsOptions } from "./pipeline.js";
+export { auditProcessors, bindProcessors, type AuditProcessorsOptions } from "./pipeline.js";
 export { DatabaseExporter, type DatabaseExporterOptions } from "./store/database-exporter.js";
 export { DatabaseReader, DEFAULT_LIST_LIMIT, type AuditPage, type AuditQuery, type AuditReader } from "./store/reader.js";
 export { entryFromEvent, entryFromRecord, type AuditLogEntry, type AuditStatus } from "./store/entry.js";

@@ -6,6 +6,17 @@ import type { AuthConfigLike, WithAuditOptions } from "./authjs/types.js";
 import { readEnvConfig } from "./config.js";
 import { AuditLogger, type AuditLoggerOptions } from "./emit.js";
 import { SCOPE_NAME, VERSION } from "./version.js";
+import { parseOptions } from "./options.js";
+import { auditLogOptionsSchema } from "./better-auth/options.js";
+import { auditLoggerShape } from "./option-schemas.js";
+import * as z from "zod";
+
+const { loggerProvider: _provider, enabled: _enabled, ...loggerShape } = auditLoggerShape;
+const instrumentationSchema = z.strictObject({
+  ...loggerShape,
+  enabled: z.boolean().optional(),
+  betterAuth: auditLogOptionsSchema.omit({ logger: true, loggerProvider: true }).optional(),
+});
 
 // better-auth is an optional peer: the package root must load in an Auth.js app without it, so its
 // adapter (which imports better-auth) is loaded here only if it can be
@@ -30,6 +41,7 @@ export class AuthAuditInstrumentation extends InstrumentationBase<AuthAuditInstr
   readonly audit: AuditLogger;
 
   constructor(config: AuthAuditInstrumentationConfig = {}) {
+    parseOptions("AuthAuditInstrumentation", instrumentationSchema, config);
     const env = readEnvConfig();
     const merged: AuthAuditInstrumentationConfig = {
       ...config,
@@ -37,7 +49,8 @@ export class AuthAuditInstrumentation extends InstrumentationBase<AuthAuditInstr
       betterAuth: { ...config.betterAuth, capture: { ...env.capture, ...config.betterAuth?.capture } },
     };
     super(SCOPE_NAME, VERSION, merged);
-    this.audit = new AuditLogger({ ...merged, enabled: merged.enabled });
+    const { betterAuth: _defaults, ...loggerOptions } = merged;
+    this.audit = new AuditLogger({ ...loggerOptions, enabled: merged.enabled });
   }
 
   /** Patches nothing: auth libraries are hooked through their plugin APIs. */
@@ -78,7 +91,8 @@ export class AuthAuditInstrumentation extends InstrumentationBase<AuthAuditInstr
    * instrumentation: `NextAuth(authAudit.authjs({ providers: [...] }))`.
    */
   authjs<C extends AuthConfigLike>(config: C, options: Omit<WithAuditOptions, "logger" | "loggerProvider"> = {}): C {
-    const capture = this.getConfig().betterAuth?.capture;
-    return withAudit(config, { ...options, capture: { ...capture, ...options.capture }, logger: this.audit });
+    // only the capture settings Auth.js has (withAudit refuses unknown options)
+    const { ipAddress, userAgent } = this.getConfig().betterAuth?.capture ?? {};
+    return withAudit(config, { ...options, capture: { ipAddress, userAgent, ...options.capture }, logger: this.audit });
   }
 }

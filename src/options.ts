@@ -12,9 +12,24 @@ import { AuditOptionsError } from "./errors.js";
 export function parseOptions<S extends z.ZodType>(where: string, schema: S, value: unknown): z.output<S> {
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
+  const issue = specific(result.error.issues[0]!);
   const path = optionPath(issue);
   throw new AuditOptionsError(`otel-auth-audit: ${where}: option \`${path || "(options)"}\` ${describe(issue)}`, path, where);
+}
+
+/**
+ * For a value that matches no branch of a union (`false | { windowMs }`), the issue of the branch
+ * that got furthest: `ip.windowMs` is invalid, not `ip`.
+ */
+function specific(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== "invalid_union" || issue.errors.length === 0) return issue;
+  let best: z.core.$ZodIssue | undefined;
+  for (const branch of issue.errors) {
+    const first = branch[0];
+    if (first && (!best || first.path.length > best.path.length)) best = first;
+  }
+  if (!best || best.path.length === 0) return issue;
+  return specific({ ...best, path: [...issue.path, ...best.path] } as z.core.$ZodIssue);
 }
 
 function optionPath(issue: z.core.$ZodIssue): string {

@@ -1,9 +1,15 @@
 import { BatchLogRecordProcessor, type LogRecordExporter, type LogRecordProcessor } from "@opentelemetry/sdk-logs";
 import type { LoggerProvider } from "@opentelemetry/api";
-import { DurableLogRecordProcessor, type DurableLogRecordProcessorOptions } from "./exporters/durable.js";
+import { DurableLogRecordProcessor, type DurableLogRecordProcessorOptions } from "./durable/processor.js";
 import { IntegrityProcessor, type IntegrityProcessorOptions } from "./processors/integrity.js";
 import { RedactionProcessor, type RedactionOptions } from "./processors/redaction.js";
 import type { ScopeSelection } from "./processors/scope.js";
+import { redactionOptionsSchema } from "./processors/redaction.js";
+import { parseOptions } from "./options.js";
+import { processorsShape, scopesSchema } from "./option-schemas.js";
+import * as z from "zod";
+
+const auditProcessorsSchema = z.strictObject({ ...processorsShape(redactionOptionsSchema), scopes: scopesSchema.optional() });
 
 export interface AuditProcessorsOptions {
   /** Options of the RedactionProcessor, or false to leave it out (not recommended). */
@@ -24,11 +30,13 @@ export interface AuditProcessorsOptions {
  * LoggerProvider. They act only on audit records, so an app's own logging pipeline can carry them.
  */
 export function auditProcessors(options: AuditProcessorsOptions = {}): LogRecordProcessor[] {
+  parseOptions("auditProcessors", auditProcessorsSchema, options);
   const { redaction = {}, integrity = {}, exporter, durable = true, scopes } = options;
   const processors: LogRecordProcessor[] = [];
   if (redaction !== false) processors.push(new RedactionProcessor({ scopes, ...redaction }));
   if (integrity !== false) processors.push(new IntegrityProcessor({ scopes, ...integrity }));
   if (exporter) processors.push(exportingProcessor(exporter, durable));
+  for (const p of processors) if (p instanceof IntegrityProcessor) p.inList(processors);
   return processors;
 }
 
@@ -44,9 +52,4 @@ function exportingProcessor(
 /** Points the integrity processors at the provider they sit in, so checkpoints travel the same path. */
 export function bindProcessors(processors: LogRecordProcessor[], provider: LoggerProvider): void {
   for (const p of processors) if (p instanceof IntegrityProcessor) p.bind(provider);
-}
-
-/** Closes every chain with a final checkpoint; call before the provider shuts down. */
-export function closeChains(processors: LogRecordProcessor[]): void {
-  for (const p of processors) if (p instanceof IntegrityProcessor) p.close();
 }

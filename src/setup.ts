@@ -4,8 +4,22 @@ import { defaultResource, detectResources, envDetector, resourceFromAttributes, 
 import { LoggerProvider, type LogRecordExporter, type LogRecordProcessor } from "@opentelemetry/sdk-logs";
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import { AuditLogger, type AuditLoggerOptions } from "./emit.js";
-import { DurableLogRecordProcessor, type DurableLogRecordProcessorOptions } from "./exporters/durable.js";
-import { auditProcessors, bindProcessors, closeChains, type AuditProcessorsOptions } from "./pipeline.js";
+import { DurableLogRecordProcessor, type DurableLogRecordProcessorOptions } from "./durable/processor.js";
+import { auditProcessors, bindProcessors, type AuditProcessorsOptions } from "./pipeline.js";
+import { parseOptions, optionSchemas } from "./options.js";
+import { auditLoggerShape, processorsShape } from "./option-schemas.js";
+import { redactionOptionsSchema } from "./processors/redaction.js";
+import * as z from "zod";
+
+const { loggerProvider: _provider, ...loggerShape } = auditLoggerShape;
+const setupAuditSchema = z.strictObject({
+  ...loggerShape,
+  ...processorsShape(redactionOptionsSchema),
+  serviceName: z.string().min(1).optional(),
+  processors: z.array(optionSchemas.withMethods("onEmit", "forceFlush", "shutdown")).optional(),
+  resource: optionSchemas.withMethods("merge").optional(),
+  global: z.boolean().optional(),
+});
 
 export interface SetupAuditOptions extends Omit<AuditLoggerOptions, "loggerProvider">, Pick<AuditProcessorsOptions, "redaction" | "integrity"> {
   /** `service.name` of the resource; `OTEL_SERVICE_NAME` / `OTEL_RESOURCE_ATTRIBUTES` win when set. */
@@ -45,6 +59,7 @@ export interface AuditSetup {
  * unless told otherwise).
  */
 export function setupAudit(options: SetupAuditOptions = {}): AuditSetup {
+  parseOptions("setupAudit", setupAuditSchema, options);
   const { serviceName, exporter, processors, resource, global = true, redaction, integrity, durable = true, ...loggerOptions } = options;
   let res = defaultResource();
   if (serviceName) res = res.merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }));
@@ -64,7 +79,7 @@ export function setupAudit(options: SetupAuditOptions = {}): AuditSetup {
     audit,
     durable: durableProcessor,
     shutdown: async () => {
-      closeChains(all);
+      // the IntegrityProcessor closes its chain in its own shutdown(), inside provider.shutdown()
       // the durable processor flushes in its own shutdown; a forceFlush first would wait twice when the collector is down
       if (!durableProcessor) await provider.forceFlush();
       await provider.shutdown();

@@ -185,7 +185,7 @@ describe.each(BACKENDS)("audit-log endpoints on %s", (backend) => {
     expect(inferred.json.severity).toBe("high");
   });
 
-  it("insert: clear 400s for a bad action, a missing outcome, too much metadata, a wrong type", async () => {
+  it("insert: clear 400s for a bad action, too much or too deep metadata, a wrong type; status defaults to success", async () => {
     const code = async (body: unknown) => {
       const r = await app.post("/audit-log/insert", body, ada.cookie);
       return [r.status, r.json.code];
@@ -193,7 +193,10 @@ describe.each(BACKENDS)("audit-log endpoints on %s", (backend) => {
     expect(await code({ action: "", status: "success" })).toEqual([400, "INVALID_ACTION"]);
     expect(await code({ action: "has spaces", status: "success" })).toEqual([400, "INVALID_ACTION"]);
     expect(await code({ action: "x".repeat(201), status: "success" })).toEqual([400, "INVALID_ACTION"]);
-    expect(await code({ action: "report:view" })).toEqual([400, "MISSING_OUTCOME"]);
+    const defaulted = await app.post("/audit-log/insert", { action: "report:view" }, ada.cookie);
+    expect([defaulted.status, defaulted.json.success, defaulted.json.status, defaulted.json.outcome]).toEqual([200, true, "success", "success"]);
+    expect(await code({ action: "report:view", metadata: { a: { b: { c: { d: { e: { f: 1 } } } } } } })).toEqual([400, "METADATA_TOO_DEEP"]);
+    expect((await code({ action: "report:view", metadata: { a: { b: { c: { d: { e: 1 } } } } } }))[0]).toBe(200);
     expect(await code({ action: "report:view", status: "success", metadata: { blob: "x".repeat(8 * 1024) } })).toEqual([400, "METADATA_TOO_LARGE"]);
     expect((await code({ action: "report:view", status: "success", metadata: { blob: "x".repeat(8 * 1024 - 20) } }))[0]).toBe(200);
     expect(await code({ action: 5, status: "success" })).toEqual([400, "VALIDATION_ERROR"]);

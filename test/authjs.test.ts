@@ -33,7 +33,7 @@ function setup(appConfig: Partial<AuthConfig> = {}, options: Omit<WithAuditOptio
       callbacks: { signIn: ({ user }) => user.id !== "user-blocked" },
       ...appConfig,
     } satisfies AuthConfig,
-    { loggerProvider: t.provider, ...options },
+    { loggerProvider: t.provider, trustedProxies: ["private"], ...options },
   );
   const handler = auditHandler((request: Request) => Auth(request, config), config);
   return { t, appErrors, config, browser: webClient(handler) };

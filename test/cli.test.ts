@@ -60,4 +60,15 @@ describe("otel-auth-audit verify (CLI)", () => {
     expect(run(["verify", join(dir, "missing.json"), "--key", KEY]).code).toBe(2);
     expect(run(["verify", "--bogus"]).code).toBe(2);
   });
+
+  it("fails on empty or foreign input unless --allow-empty, and refuses an empty --key", () => {
+    for (const text of ["", "{}", "[]"]) {
+      expect(run(["verify", file("empty.json", text)]).code, JSON.stringify(text)).toBe(1);
+      expect(run(["verify", "--allow-empty", file("empty.json", text)]).code, JSON.stringify(text)).toBe(0);
+    }
+    for (const text of ["42", '{"foo":1}', "not json"]) expect(run(["verify", file("foreign.json", text)]).code, text).toBe(2);
+    const r = run(["verify", json, "--key", ""]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--key is empty/);
+  });
 });

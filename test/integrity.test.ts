@@ -86,7 +86,8 @@ describe("canonical form", () => {
   const attributeValue = fc.oneof(
     fc.string(),
     fc.integer(),
-    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    // integers beyond int64 cannot travel as intValue: the record builder encodes them as strings (wire-values.ts)
+    fc.double({ noNaN: true, noDefaultInfinity: true }).filter((d) => !(Number.isInteger(d) && Math.abs(d) >= 2 ** 63)),
     fc.boolean(),
     fc.array(fc.oneof(fc.string(), fc.integer())),
     fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null))),
@@ -127,7 +128,7 @@ describe("canonical form", () => {
 
   it("omits empty fields as the collector does", () => {
     const r: OtlpFlatRecord = { timeUnixNano: "0001", body: {}, attributes: [{ key: "a", value: { arrayValue: {} } }, { key: "b", value: { kvlistValue: {} } }] };
-    expect(canonicalFromOtlp(r, "none")).toBe('{"attributes":{"a":[],"b":{}},"timestamp":"1"}');
+    expect(canonicalFromOtlp(r, "none")).toBe('{"attributes":{"a":[],"b":{"$kvlist":{}}},"timestamp":"1"}');
   });
 });
 
@@ -191,7 +192,7 @@ describe("verifyRecords on a real log", () => {
   it("flags audit records that carry no chain", () => {
     const t = createTestAudit({ integrity: false });
     return t.audit.record({ action: "x", outcome: "success" }).then(() => {
-      expect(verifyRecords(t.records(), { key: KEY }).problems.map((p) => p.kind)).toEqual(["unchained"]);
+      expect(verifyRecords(t.records(), { key: KEY }).problems.map((p) => p.kind)).toEqual(["unchained", "empty"]);
     });
   });
 });

@@ -22,7 +22,8 @@ export const config = withAudit(
       }),
     ],
   } satisfies AuthConfig,
-  { loggerProvider: audit.provider },
+  // one proxy in front of the app appends the client's address to X-Forwarded-For
+  { loggerProvider: audit.provider, trustedProxies: 1 },
 );
 
 export const handler = auditHandler((request: Request) => Auth(request, config), config);

@@ -11,7 +11,8 @@ import { auditHandler, withAudit } from "otel-auth-audit/authjs";
 const NextAuth = NextAuthModule.default;
 const CredentialsProvider = CredentialsModule.default;
 
-export const authOptions = withAudit({
+export const authOptions = withAudit(
+  {
   session: { strategy: "jwt" },
   providers: [
     CredentialsProvider({
@@ -20,7 +21,10 @@ export const authOptions = withAudit({
         credentials && credentials.password === process.env.DEMO_PASSWORD ? { id: "user-1", email: credentials.email } : null,
     }),
   ],
-} satisfies AuthOptions);
+} satisfies AuthOptions,
+  // behind one reverse proxy (nginx, a load balancer); without it the socket's address counts
+  { trustedProxies: 1 },
+);
 
 // v4 logs nothing for a bad password or a refused signIn callback: auditHandler reads the response
 export default auditHandler(NextAuth(authOptions), authOptions);

@@ -1,15 +1,14 @@
 import { diag } from "@opentelemetry/api";
-import { signInAction } from "./actions.js";
-import { failureFromResponse, isSignInAttempt } from "./failures.js";
-import type { AuthjsRecorder } from "./recorder.js";
-import { infoFromNodeRequest, infoFromRequest, runInScope, type NodeRequestLike, type RequestScope } from "./request-context.js";
-import type { AuthConfigLike } from "./types.js";
-import { recorderOf } from "./with-audit.js";
+import { isSignInAttempt } from "./failures.js";
+import { infoFromNodeRequest, infoFromRequest, newScope, runInScope, type NodeRequestLike, type RequestScope } from "./request-context.js";
+import { auditOf, type Audited } from "./with-audit.js";
 
 /** The parts of a Node/Next.js API response (`NextApiResponse`) read after the handler ran. */
 interface NodeResponseLike {
   statusCode?: number;
   getHeader?(name: string): unknown;
+  json?(body: unknown): unknown;
+  send?(body: unknown): unknown;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -18,25 +17,28 @@ type AnyHandler = (...args: any[]) => unknown;
 /**
  * Runs an Auth.js route handler with its request in scope, so every record gets `client.address`,
  * `user_agent.original`, `url.path` and `http.request.method`; and records the failed sign-ins
- * next-auth 4 only answers with 401 / 403 or an `?error=` redirect. Takes the config `withAudit`
- * returned. Fits `(request: Request) => Response` (Auth.js v5, next-auth 4 App Router) and
- * `(req, res)` (next-auth 4 Pages Router).
+ * next-auth 4 only answers with 401 / 403 or an `?error=` redirect (or `{ url }` JSON). Fits
+ * `(request: Request) => Response` (Auth.js v5, next-auth 4 App Router) and `(req, res)`
+ * (next-auth 4 Pages Router). `config` (the one `withAudit` returned) is needed for next-auth 4;
+ * v5 records through the config the handler already uses.
  */
-export function auditHandler<H extends AnyHandler>(handler: H, config: AuthConfigLike): H {
-  const recorder = recorderOf(config);
-  if (!recorder) throw new TypeError("auditHandler: pass the config returned by withAudit(config)");
+export function auditHandler<H extends AnyHandler>(handler: H, config?: object): H {
+  const fixed = config === undefined ? undefined : auditOf(config);
+  if (config !== undefined && !fixed && typeof config !== "function") {
+    throw new TypeError("auditHandler: pass the config returned by withAudit(config)");
+  }
   const audited = async function (this: unknown, ...args: unknown[]) {
     const [req, res] = args;
-    const scope: RequestScope = {
-      request: req instanceof Request ? infoFromRequest(req) : infoFromNodeRequest(req as NodeRequestLike),
-      signedIn: false,
-      failureRecorded: false,
-    };
+    const web = req instanceof Request;
+    const scope = newScope(web ? infoFromRequest(req) : infoFromNodeRequest(req as NodeRequestLike));
+    const node = !web && res && typeof res === "object" ? (res as NodeResponseLike) : undefined;
+    const sent = node ? captureBody(node) : undefined;
     const result = await runInScope(scope, () => handler.apply(this, args));
-    if (recorder.enabled && !scope.signedIn && !scope.failureRecorded) {
+    const audit = fixed ?? (scope.owner as Audited | undefined);
+    if (audit?.recorder.enabled && !scope.signedIn && !scope.failureRecorded && isSignInAttempt(scope.request.authAction, scope.request.method)) {
       try {
-        if (result instanceof Response) await recordWebResponse(recorder, scope, result);
-        else if (res && typeof res === "object") recordNodeResponse(recorder, scope, res as NodeResponseLike);
+        if (result instanceof Response) await recordWebResponse(audit, scope, result);
+        else if (node) recordNodeResponse(audit, scope, node, sent?.());
       } catch (error) {
         diag.error("otel-auth-audit: could not read the Auth.js response", error);
       }
@@ -46,33 +48,48 @@ export function auditHandler<H extends AnyHandler>(handler: H, config: AuthConfi
   return audited as unknown as H;
 }
 
-async function recordWebResponse(recorder: AuthjsRecorder, scope: RequestScope, response: Response): Promise<void> {
-  if (!isSignInAttempt(scope.request.authAction, scope.request.method)) return;
+/**
+ * The App Router's route handlers wrapped once:
+ * `export const { GET, POST } = auditHandlers(handlers)` (next-auth 5's `NextAuth(...)` result).
+ */
+export function auditHandlers<T extends { GET?: AnyHandler; POST?: AnyHandler }>(handlers: T, config?: object): T {
+  return {
+    ...handlers,
+    ...(handlers.GET ? { GET: auditHandler(handlers.GET, config) } : {}),
+    ...(handlers.POST ? { POST: auditHandler(handlers.POST, config) } : {}),
+  };
+}
+
+/** next-auth 4 answers a `json: true` client with `res.json({ url })`: keep what was sent. */
+function captureBody(res: NodeResponseLike): () => unknown {
+  let body: unknown;
+  for (const name of ["json", "send"] as const) {
+    const original = res[name];
+    if (typeof original !== "function") continue;
+    res[name] = function (this: unknown, value: unknown) {
+      body ??= value;
+      return original.call(this, value);
+    };
+  }
+  return () => body;
+}
+
+async function recordWebResponse(audit: Audited, scope: RequestScope, response: Response): Promise<void> {
   let url = response.headers.get("location") ?? undefined;
   // `json: true` clients (next-auth/react's signIn) get `{ url }` instead of a redirect
   if (!url && response.headers.get("content-type")?.includes("application/json")) {
-    const body = (await response.clone().json().catch(() => undefined)) as { url?: unknown } | undefined;
-    if (typeof body?.url === "string") url = body.url;
+    url = urlOf(await response.clone().json().catch(() => undefined));
   }
-  runInScope(scope, () => recordResponseFailure(recorder, scope, response.status, url));
+  runInScope(scope, () => audit.responseFailure(scope, response.status, url));
 }
 
-function recordNodeResponse(recorder: AuthjsRecorder, scope: RequestScope, res: NodeResponseLike): void {
-  if (!isSignInAttempt(scope.request.authAction, scope.request.method)) return;
+function recordNodeResponse(audit: Audited, scope: RequestScope, res: NodeResponseLike, sent: unknown): void {
   const location = res.getHeader?.("location");
-  runInScope(scope, () => recordResponseFailure(recorder, scope, res.statusCode ?? 200, typeof location === "string" ? location : undefined));
+  const url = typeof location === "string" ? location : urlOf(sent);
+  runInScope(scope, () => audit.responseFailure(scope, res.statusCode ?? 200, url));
 }
 
-function recordResponseFailure(recorder: AuthjsRecorder, scope: RequestScope, status: number, url: string | undefined): void {
-  const { providerId } = scope.request;
-  const error = failureFromResponse(status, url);
-  if (!error) return;
-  recorder.record({
-    action: signInAction(recorder.providerType(providerId)),
-    outcome: "failure",
-    userId: null,
-    error,
-    statusCode: status,
-    metadata: providerId ? { provider: providerId } : undefined,
-  });
-}
+const urlOf = (body: unknown): string | undefined => {
+  const url = body && typeof body === "object" ? (body as { url?: unknown }).url : undefined;
+  return typeof url === "string" ? url : undefined;
+};

@@ -1,4 +1,5 @@
 export { withAudit } from "./with-audit.js";
-export { auditHandler } from "./handler.js";
+export { auditHandler, auditHandlers } from "./handler.js";
 export { ACTIONS, signInAction } from "./actions.js";
-export type { AuthConfigLike, CaptureOptions, WithAuditOptions } from "./types.js";
+export type { AuthConfigLike, CaptureOptions, HeadersSource, UserHashOptions, WithAuditOptions } from "./types.js";
+export type { TrustedProxies } from "./client-address.js";

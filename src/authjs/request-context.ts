@@ -2,23 +2,32 @@ import { AsyncLocalStorage } from "node:async_hooks";
 
 /** What the audit trail keeps of the request an Auth.js event or error belongs to. */
 export interface RequestInfo {
-  ipAddress?: string;
+  /** The raw sources of `client.address`; the adapter's `trustedProxies` picks from them. */
+  peerAddress?: string;
+  forwardedFor?: string;
+  realIp?: string;
   userAgent?: string;
   method?: string;
   path?: string;
   /** The Auth.js action: `callback`, `signin`, `signout`, `session`, `csrf`, `_log` … */
   authAction?: string;
-  /** The provider segment of `/callback/<id>` and `/signin/<id>`. */
+  /** The provider segment of `/callback/<id>` and `/signin/<id>` (raw: checked against the config before use). */
   providerId?: string;
+  /** The `email` query parameter of an e-mail sign-in link (`/callback/<email provider>?email=`), for `user.hash`. */
+  emailParam?: string;
+  /** The segments before the action (`/api/auth`), to rebuild a path whose provider segment is unknown. */
+  basePath?: string;
 }
 
-/** One per request handled inside `auditHandler`. */
+/** One per request handled inside `auditHandler`, or built from `headers()` in a server action. */
 export interface RequestScope {
   request: RequestInfo;
   /** A sign-in success was recorded: a redirect after it is no failure. */
   signedIn: boolean;
-  /** A failure was recorded from Auth.js's logger (v5): the response must not record it again. */
+  /** A failure was already recorded for this request: the response must not record it again. */
   failureRecorded: boolean;
+  /** The adapter that recorded in this request, for a handler wrapped without its config. */
+  owner?: object;
 }
 
 const storage = new AsyncLocalStorage<RequestScope>();
@@ -27,38 +36,55 @@ export const currentScope = (): RequestScope | undefined => storage.getStore();
 
 export const runInScope = <T>(scope: RequestScope, fn: () => T): T => storage.run(scope, fn);
 
-const AUTH_ACTIONS = /\/(callback|signin|signout|session|csrf|providers|error|verify-request|webauthn-options|_log)(?:\/([^/]+))?\/?$/;
+export const newScope = (request: RequestInfo): RequestScope => ({ request, signedIn: false, failureRecorded: false });
+
+const AUTH_ACTIONS = /^(.*)\/(callback|signin|signout|session|csrf|providers|error|verify-request|webauthn-options|_log)(?:\/([^/]+))?\/?$/;
 
 type HeaderGetter = (name: string) => string | undefined;
 
-function infoFrom(get: HeaderGetter, method: string | undefined, path: string | undefined, fallbackIp?: string): RequestInfo {
+function decode(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+function infoFrom(get: HeaderGetter, method: string | undefined, url: string | undefined, peerAddress?: string): RequestInfo {
+  let path: string | undefined;
+  let emailParam: string | undefined;
+  if (url !== undefined) {
+    try {
+      const parsed = new URL(url, "http://relative.invalid");
+      path = parsed.pathname;
+      emailParam = parsed.searchParams.get("email") ?? undefined;
+    } catch {
+      path = undefined;
+    }
+  }
   const match = path ? AUTH_ACTIONS.exec(path) : null;
   return {
-    ipAddress: clientAddress(get) ?? fallbackIp,
+    peerAddress,
+    forwardedFor: get("x-forwarded-for"),
+    realIp: get("x-real-ip"),
     userAgent: get("user-agent"),
     method: method?.toUpperCase(),
     path,
-    authAction: match?.[1],
-    providerId: match?.[2] ? decodeURIComponent(match[2]) : undefined,
+    basePath: match?.[1],
+    authAction: match?.[2],
+    providerId: match?.[3] ? decode(match[3]) : undefined,
+    emailParam: match?.[2] === "callback" ? emailParam : undefined,
   };
-}
-
-/** `x-forwarded-for`'s first hop (the client as the first proxy saw it), else `x-real-ip`. */
-function clientAddress(get: HeaderGetter): string | undefined {
-  const forwarded = get("x-forwarded-for")?.split(",")[0]?.trim();
-  if (forwarded) return forwarded;
-  return get("x-real-ip")?.trim() || undefined;
 }
 
 /** A web Request: Auth.js v5 route handlers, next-auth 4's App Router handler. */
 export function infoFromRequest(request: Request): RequestInfo {
-  let path: string | undefined;
-  try {
-    path = new URL(request.url).pathname;
-  } catch {
-    path = undefined;
-  }
-  return infoFrom((name) => request.headers.get(name) ?? undefined, request.method, path);
+  return infoFrom((name) => request.headers.get(name) ?? undefined, request.method, request.url);
+}
+
+/** Only headers (Next.js `headers()` in a server action): no method, path or peer. */
+export function infoFromHeaders(headers: { get(name: string): string | null | undefined }): RequestInfo {
+  return infoFrom((name) => headers.get(name) ?? undefined, undefined, undefined);
 }
 
 /** The parts of a Node/Next.js API request (`NextApiRequest`) read here. */
@@ -76,8 +102,7 @@ export function infoFromNodeRequest(req: NodeRequestLike): RequestInfo {
     const value = req.headers[name];
     return Array.isArray(value) ? value.join(", ") : value;
   };
-  const path = req.url?.split("?")[0];
-  const info = infoFrom(get, req.method, path, req.socket?.remoteAddress);
+  const info = infoFrom(get, req.method, req.url, req.socket?.remoteAddress);
   const segments = req.query?.nextauth;
   if (Array.isArray(segments) && segments.length > 0) {
     info.authAction = segments[0];

@@ -1,13 +1,29 @@
 import type { LoggerProvider } from "@opentelemetry/api";
 import type { AuditLogger, AuditLoggerOptions } from "../emit.js";
-
+import type { TrustedProxies } from "./client-address.js";
 
 export interface CaptureOptions {
-  /** `client.address`: the first hop of `x-forwarded-for`, else `x-real-ip`. Default true. */
+  /** `client.address`, chosen by `trustedProxies`. Default true. */
   ipAddress: boolean;
   /** `user_agent.original`. Default true. */
   userAgent: boolean;
 }
+
+export interface UserHashOptions {
+  /**
+   * The HMAC key of `user.hash`.
+   * @default the Auth.js `secret` (its first one), else `AUTH_SECRET` / `NEXTAUTH_SECRET`
+   */
+  key?: string;
+  /**
+   * Credentials fields that name the account tried; the first non-empty one is hashed.
+   * @default ["email", "username", "identifier", "login", "phone", "phoneNumber"]
+   */
+  fields?: string[];
+}
+
+/** What Next.js's `headers()` returns (sync in Next 14, a promise in 15+). */
+export type HeadersSource = () => { get(name: string): string | null } | Promise<{ get(name: string): string | null }>;
 
 export interface WithAuditOptions
   extends Pick<AuditLoggerOptions, "enabled" | "severity" | "severityMapping" | "beforeLog" | "afterLog"> {
@@ -18,11 +34,26 @@ export interface WithAuditOptions
   capture?: Partial<CaptureOptions>;
   /** Auth.js events recorded besides sign-in/out and user/account changes. `session` runs on every session read: off by default. */
   events?: { session?: boolean };
+  /**
+   * Which `X-Forwarded-For` hops to believe (Express `trust proxy` semantics): a hop count — the
+   * number of proxies in front of the app — or a list of addresses / CIDR ranges (`"loopback"`,
+   * `"private"` allowed).
+   * @default 0 — trust none: a Node request's socket address; no address for a web `Request`
+   */
+  trustedProxies?: TrustedProxies;
+  /** `user.hash` on failed sign-ins (the brute-force detector's account key); `false` turns it off. */
+  userHash?: UserHashOptions | false;
+  /**
+   * Request headers where no wrapped route handler runs (a server action's `signIn()` / `signOut()`):
+   * pass Next.js's `headers` from `next/headers`.
+   */
+  headers?: HeadersSource;
 }
 
 /** The parts of a user, account, token and session the adapter reads; both Auth.js lines fit. */
 export interface AuthUserLike {
   id?: string | null;
+  email?: string | null;
 }
 export interface AuthAccountLike {
   provider?: string;
@@ -46,6 +77,7 @@ export interface SignOutMessage {
  */
 export interface AuthConfigLike {
   providers?: unknown;
+  secret?: unknown;
   // Method syntax keeps the parameters bivariant, so each line's own event types fit.
   events?: {
     signIn?(message: never): unknown;
@@ -54,6 +86,9 @@ export interface AuthConfigLike {
     updateUser?(message: never): unknown;
     linkAccount?(message: never): unknown;
     session?(message: never): unknown;
+  };
+  callbacks?: {
+    signIn?(params: never): unknown;
   };
   logger?: {
     error?(...args: never[]): void;

@@ -1,13 +1,13 @@
-import { context as otelContext } from "@opentelemetry/api";
+import { context as otelContext, diag, type Context } from "@opentelemetry/api";
 import { getCurrentAdapter, type BetterAuthOptions, type BetterAuthPlugin } from "better-auth";
-import { createAuthMiddleware, getIP } from "better-auth/api";
+import { createAuthMiddleware, getIP, getSessionFromCtx } from "better-auth/api";
 import { AuditLogger } from "../emit.js";
-import type { AuditEventInput } from "../event.js";
+import type { AuditEvent, AuditEventInput } from "../event.js";
 import { AUDIT_LOG_MODEL, type StoreAdapter } from "../store/adapter.js";
 import type { AuditPage, AuditQuery } from "../store/reader.js";
 import { VERSION } from "../version.js";
 import { isAdminSession, type AuditSession } from "./access.js";
-import { actionFor, concretePath, isReadPath, pathMatches, SESSION_ENDING_PATHS } from "./actions.js";
+import { actionFor, isReadPath, pathMatches, recordedPath, safeParams, SESSION_ENDING_PATHS } from "./actions.js";
 import { AUDIT_LOG_ERROR_CODES } from "./error-codes.js";
 import { outcomeOf } from "./outcome.js";
 import { withoutSecrets } from "./request-body.js";
@@ -15,10 +15,12 @@ import { userHashOf } from "./user-hash.js";
 import { BruteForceDetector } from "../detect/brute-force.js";
 import { otlpFromEnvironment } from "./otlp-fallback.js";
 import { piiRedactionToOptions } from "../processors/redaction.js";
-import { auditLogEndpoints, DEFAULT_MAX_METADATA_BYTES, type AuditLogRuntime } from "./routes.js";
+import { auditLogEndpoints, DEFAULT_MAX_METADATA_BYTES, DEFAULT_MAX_METADATA_DEPTH, type AuditLogRuntime } from "./routes.js";
 import { auditLogSchemaWith } from "./schema.js";
-import { checkRetention, createPluginStore, usesDatabase, type PluginStore } from "./store.js";
+import { checkStoreOptions, createPluginStore, usesDatabase, type PluginStore } from "./store.js";
 import type { AuditLogOptions, CaptureOptions, PathConfig } from "./types.js";
+import { auditLogOptionsSchema } from "./options.js";
+import { parseOptions } from "../options.js";
 
 export { auditHandler } from "./rate-limit.js";
 export type { AuditLogOptions, CaptureOptions, PathConfig, PathOption, PiiRedactionOptions, RateLimitRule } from "./types.js";
@@ -27,12 +29,23 @@ export { isAdminSession } from "./access.js";
 export { AUDIT_LOG_ERROR_CODES, type AuditLogErrorCode } from "./error-codes.js";
 export { auditLogSchema, type AuditLogSchemaOptions } from "./schema.js";
 export { deleteExpiredAuditLogs } from "./store.js";
+export { MemoryStorage, type MemoryStorageOptions } from "../store/memory-storage.js";
+export type { AuditLogEntry, AuditStatus, AuditStatus as AuditLogStatus } from "../store/entry.js";
+export type { AuditStorage, AuditStorage as AuditLogStorage, StorageReadOptions, StorageReadResult } from "../store/storage.js";
+export type { RetentionOptions, RetentionOptions as RetentionConfig } from "../store/retention.js";
+export type { StoreBatchOptions } from "../store/write-batcher.js";
 
 type HookContext = { path?: string; context?: object } | null;
 
 const DEFAULT_CAPTURE: CaptureOptions = { ipAddress: true, userAgent: true, requestBody: false };
 /** better-auth-audit-logs' limit: 60 requests a minute per endpoint. */
 const DEFAULT_RATE_LIMIT = { window: 60, max: 60 };
+/**
+ * better-auth-audit-logs' before-hook paths. Their subject is already known without one (the
+ * session.delete database hook, or the session the after-hook still sees); paths added to
+ * `beforePaths` get a before-hook that looks the session up.
+ */
+const DEFAULT_BEFORE_PATHS = ["/sign-out", "/delete-user", "/revoke-session", "/revoke-sessions", "/revoke-other-sessions"];
 /** How many deleted users' ids are remembered, so their late records are stored without the id. */
 const FORGOTTEN_USERS_KEPT = 1000;
 
@@ -65,7 +78,8 @@ export interface AuditLogHandle {
  * `/audit-log/*` endpoints. `betterAuth({ plugins: [auditLog()] })`.
  */
 export function auditLog(options: AuditLogOptions = {}) {
-  checkRetention(options);
+  parseOptions("auditLog", auditLogOptionsSchema, options);
+  checkStoreOptions(options);
   const capture = { ...DEFAULT_CAPTURE, ...options.capture };
   const paths = (options.paths ?? []).map((p) => (typeof p === "string" ? { path: p, config: {} as PathConfig } : { path: p.path, config: p.config ?? {} }));
   const logger =
@@ -91,6 +105,18 @@ export function auditLog(options: AuditLogOptions = {}) {
     return paths.find((p) => pathMatches(p.path, template, path))?.config;
   };
 
+  const lookupPaths = (options.beforePaths ?? DEFAULT_BEFORE_PATHS).filter((p) => !DEFAULT_BEFORE_PATHS.includes(p));
+  // the matcher runs on every request (get-session on every page): decide each route template once
+  const audited = new Map<string, boolean>();
+  const isAudited = (template: string): boolean => {
+    let yes = audited.get(template);
+    if (yes === undefined) {
+      yes = !isReadPath(template);
+      if (audited.size < 1000) audited.set(template, yes);
+    }
+    return yes;
+  };
+
   const database = usesDatabase(options);
   let store: PluginStore | undefined;
   // background emits (nonBlocking) not yet handed to the pipeline: reads wait for them too
@@ -100,6 +126,8 @@ export function auditLog(options: AuditLogOptions = {}) {
     forgotten.add(userId);
     if (forgotten.size > FORGOTTEN_USERS_KEPT) forgotten.delete(forgotten.values().next().value as string);
   };
+  // a custom storage alone needs no adapter: it works before (and without) better-auth's init
+  if (!database && options.storage) store = createPluginStore(options, logger, undefined, forgotten);
   const flush = async () => {
     while (inFlight.size > 0) await Promise.all([...inFlight]);
     await store?.pipeline.flush();
@@ -114,7 +142,20 @@ export function auditLog(options: AuditLogOptions = {}) {
     canReadAll: adminRule(options.canReadAll),
     canInsertPrivileged: adminRule(options.canInsertPrivileged ?? options.canReadAll),
     exposeUserAgent: options.exposeUserAgent ?? false,
-    insert: options.insert === false ? false : { maxMetadataBytes: options.insert?.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES },
+    insert:
+      options.insert === false
+        ? false
+        : {
+            maxMetadataBytes:
+              options.insert?.maxMetadataBytes ??
+              (options.metadataLimits === false ? Number.POSITIVE_INFINITY : (options.metadataLimits?.maxBytes ?? DEFAULT_MAX_METADATA_BYTES)),
+            maxMetadataDepth: options.metadataLimits === false ? Number.POSITIVE_INFINITY : (options.metadataLimits?.maxDepth ?? DEFAULT_MAX_METADATA_DEPTH),
+          },
+    stored: async (id) => {
+      if (!store) return undefined;
+      await flush();
+      return store.whenStored(id);
+    },
     capture: { ipAddress: capture.ipAddress, userAgent: capture.userAgent },
   };
 
@@ -136,12 +177,87 @@ export function auditLog(options: AuditLogOptions = {}) {
     sweep: async () => (store?.sweeper ? store.sweeper.sweep() : 0),
   };
 
+  // the after-hook's context, as far as the record needs it
+  type EndpointContext = Parameters<Parameters<typeof createAuthMiddleware>[0]>[0];
+  const knownProvider = (ctx: { context?: unknown }) => (id: string) => {
+    const providers = (ctx.context as { socialProviders?: unknown } | undefined)?.socialProviders;
+    return Array.isArray(providers) && providers.some((p) => p !== null && typeof p === "object" && (p as { id?: unknown }).id === id);
+  };
+  const safeParamsOf = (ctx: { params?: unknown; context?: unknown }) => safeParams(ctx.params as Record<string, unknown> | undefined, knownProvider(ctx));
+
+  const recordEndpoint = async (ctx: EndpointContext): Promise<void> => {
+    const template = ctx.path as string;
+    const safe = safeParamsOf(ctx);
+    const path = recordedPath(template, safe);
+    const pathConfig = configFor(template, path) ?? {};
+
+    const want = { ...capture, ...pathConfig.capture };
+    const { outcome, statusCode, error } = outcomeOf(ctx.context.returned);
+    const authCtx = ctx.context as unknown as { session?: SessionLike | null; newSession?: SessionLike | null };
+    const session = authCtx.session ?? authCtx.newSession ?? null;
+    const subject = subjects.get(ctx.context);
+    const body = (ctx.body ?? {}) as Record<string, unknown>;
+    const headers = ctx.request?.headers ?? ctx.headers;
+
+    let userId: string | null = session?.user?.id ?? subject?.userId ?? null;
+    let actorId: string | undefined = session?.session?.impersonatedBy ?? undefined;
+    const metadata: Record<string, unknown> = {};
+    // admin endpoints act on another user: the admin is the actor, body.userId the subject —
+    // once better-auth accepted it; a refused one is only what the caller typed, so it stays
+    // in metadata, where redaction sees it, never in the structural `user.id`
+    if (template.startsWith("/admin/") && typeof body.userId === "string") {
+      actorId = userId ?? undefined;
+      if (outcome === "success") userId = body.userId;
+      else metadata.target_user_id = body.userId;
+    }
+
+    const provider = safe.id ?? safe.providerId ?? body.provider;
+    if (typeof provider === "string") metadata.provider = provider;
+    if (want.requestBody && ctx.body && typeof ctx.body === "object") metadata.requestBody = withoutSecrets(ctx.body);
+
+    const action = actionFor(template, safe);
+    const input: AuditEventInput = {
+      action,
+      userHash: action.startsWith("sign-in") ? userHashOf(body, ctx.context.secret, ctx.context.options) : undefined,
+      outcome,
+      severity: pathConfig.severity,
+      userId,
+      sessionId: session?.session?.id ?? subject?.sessionId,
+      actorId: actorId && actorId !== userId ? actorId : undefined,
+      ipAddress: want.ipAddress ? (getIP(ctx.request ?? ctx.headers ?? new Headers(), ctx.context.options) ?? undefined) : undefined,
+      userAgent: want.userAgent ? (headers?.get("user-agent") ?? undefined) : undefined,
+      method: ctx.request?.method ?? (typeof ctx.method === "string" ? ctx.method : undefined),
+      path,
+      route: template,
+      statusCode,
+      error,
+      metadata: Object.keys(metadata).length > 0 ? metadata : undefined,
+    };
+    const event = logger.complete(input);
+    if (options.nonBlocking) {
+      const active = otelContext.active();
+      // in the background nothing may throw: a refused record (a full spool under
+      // overflow "reject") is counted and reported by the pipeline, never an uncaught error
+      const done = new Promise<void>((resolve) => setImmediate(() => resolve(emitInBackground(logger, event, active))));
+      inFlight.add(done);
+      void done.finally(() => inFlight.delete(done));
+      // a waitUntil-style runner keeps the process until the record's row is written
+      ctx.context.runInBackground(done.then(() => store?.settled()).then(noop, noop));
+    } else {
+      await logger.emit(event);
+      // the row follows in its batch: only a configured runner (waitUntil) needs to wait for it
+      if (store && ctx.context.options?.advanced?.backgroundTasks?.handler) ctx.context.runInBackground(store.settled().then(noop, noop));
+    }
+  };
+
   const plugin = {
     id: "audit-log",
     version: VERSION,
     init(ctx) {
-      store?.close();
-      store = database || options.storage ? createPluginStore(options, logger, ctx.adapter as unknown as StoreAdapter, forgotten) : undefined;
+      if (database) {
+        store?.close();
+        store = createPluginStore(options, logger, ctx.adapter as unknown as StoreAdapter, forgotten);
+      }
       return {
         options: {
           databaseHooks: {
@@ -180,65 +296,36 @@ export function auditLog(options: AuditLogOptions = {}) {
       };
     },
     hooks: {
-      after: [
+      before: lookupPaths.length === 0 || options.enabled === false ? [] : [
         {
           matcher: (ctx) =>
-            logger.enabled && options.enabled !== false && !!ctx.path && !isReadPath(ctx.path) && configFor(ctx.path, concretePath(ctx.path, ctx.params)) !== undefined,
+            logger.enabled && options.enabled !== false && !!ctx.path && lookupPaths.some((p) => ctx.path!.startsWith(p)) && configFor(ctx.path, recordedPath(ctx.path, safeParamsOf(ctx))) !== undefined,
           handler: createAuthMiddleware(async (ctx) => {
-            const template = ctx.path as string;
-            const params = ctx.params as Record<string, unknown> | undefined;
-            const path = concretePath(template, params);
-            const pathConfig = configFor(template, path) ?? {};
-            const want = { ...capture, ...pathConfig.capture };
-            const { outcome, statusCode, error } = outcomeOf(ctx.context.returned);
-            const authCtx = ctx.context as unknown as { session?: SessionLike | null; newSession?: SessionLike | null };
-            const session = authCtx.session ?? authCtx.newSession ?? null;
-            const subject = subjects.get(ctx.context);
-            const body = (ctx.body ?? {}) as Record<string, unknown>;
-            const headers = ctx.request?.headers ?? ctx.headers;
-
-            let userId: string | null = session?.user?.id ?? subject?.userId ?? null;
-            let actorId: string | undefined = session?.session?.impersonatedBy ?? undefined;
-            const metadata: Record<string, unknown> = {};
-            // admin endpoints act on another user: the admin is the actor, body.userId the subject —
-            // once better-auth accepted it; a refused one is only what the caller typed, so it stays
-            // in metadata, where redaction sees it, never in the structural `user.id`
-            if (template.startsWith("/admin/") && typeof body.userId === "string") {
-              actorId = userId ?? undefined;
-              if (outcome === "success") userId = body.userId;
-              else metadata.target_user_id = body.userId;
+            // the subject before the endpoint runs, for a path that may end the session
+            try {
+              const found = await getSessionFromCtx(ctx);
+              if (found) remember(ctx, { userId: found.user.id, sessionId: found.session.id });
+            } catch {
+              // no session: the record names no subject, as without the lookup
             }
-
-            const provider = typeof params?.id === "string" ? params.id : typeof params?.providerId === "string" ? params.providerId : body.provider;
-            if (typeof provider === "string") metadata.provider = provider;
-            if (want.requestBody && ctx.body && typeof ctx.body === "object") metadata.requestBody = withoutSecrets(ctx.body);
-
-            const action = actionFor(template, params);
-            const input: AuditEventInput = {
-              action,
-              userHash: action.startsWith("sign-in") ? userHashOf(body, ctx.context.secret, ctx.context.options) : undefined,
-              outcome,
-              severity: pathConfig.severity,
-              userId,
-              sessionId: session?.session?.id ?? subject?.sessionId,
-              actorId: actorId && actorId !== userId ? actorId : undefined,
-              ipAddress: want.ipAddress ? (getIP(ctx.request ?? ctx.headers ?? new Headers(), ctx.context.options) ?? undefined) : undefined,
-              userAgent: want.userAgent ? (headers?.get("user-agent") ?? undefined) : undefined,
-              method: ctx.request?.method ?? (typeof ctx.method === "string" ? ctx.method : undefined),
-              path,
-              statusCode,
-              error,
-              metadata: Object.keys(metadata).length > 0 ? metadata : undefined,
-            };
-            const event = logger.complete(input);
-            if (options.nonBlocking) {
-              const active = otelContext.active();
-              const done = new Promise<void>((resolve) => setImmediate(() => resolve(logger.emit(event, active).then(noop, noop))));
-              inFlight.add(done);
-              void done.finally(() => inFlight.delete(done));
-              ctx.context.runInBackground(done);
-            } else {
-              await logger.emit(event);
+          }),
+        },
+      ],
+      // disabled: no hooks at all, as better-auth-audit-logs (nothing runs per request)
+      after: options.enabled === false ? [] : [
+        {
+          matcher: (ctx) =>
+            logger.enabled &&
+            options.enabled !== false &&
+            !!ctx.path &&
+            isAudited(ctx.path) &&
+            (paths.length === 0 || configFor(ctx.path, recordedPath(ctx.path, safeParamsOf(ctx))) !== undefined),
+          // audit never breaks auth: whatever goes wrong while building the record is reported, not thrown
+          handler: createAuthMiddleware(async (ctx) => {
+            try {
+              await recordEndpoint(ctx);
+            } catch (error) {
+              diag.error("otel-auth-audit: the audit hook failed; the request is answered as if there were no audit", error);
             }
           }),
         },
@@ -247,8 +334,8 @@ export function auditLog(options: AuditLogOptions = {}) {
     endpoints: auditLogEndpoints(runtime),
     schema: database ? auditLogSchemaWith(options.schema) : undefined,
     rateLimit: [
-      { pathMatcher: (path: string) => path === "/audit-log/insert", ...(options.rateLimit?.insert ?? DEFAULT_RATE_LIMIT) },
       { pathMatcher: (path: string) => path.startsWith("/audit-log/") && path !== "/audit-log/insert", ...(options.rateLimit?.read ?? DEFAULT_RATE_LIMIT) },
+      { pathMatcher: (path: string) => path === "/audit-log/insert", ...(options.rateLimit?.insert ?? DEFAULT_RATE_LIMIT) },
     ],
     $ERROR_CODES: AUDIT_LOG_ERROR_CODES,
     options,
@@ -257,3 +344,16 @@ export function auditLog(options: AuditLogOptions = {}) {
 }
 
 const noop = () => {};
+
+function emitInBackground(logger: AuditLogger, event: AuditEvent, ctx: Context): Promise<void> {
+  try {
+    return logger.emit(event, ctx).then(noop, reportBackgroundFailure);
+  } catch (error) {
+    reportBackgroundFailure(error);
+    return Promise.resolve();
+  }
+}
+
+function reportBackgroundFailure(error: unknown): void {
+  diag.error("otel-auth-audit: a nonBlocking audit record was not accepted by the pipeline", error);
+}

@@ -4,13 +4,16 @@ import * as z from "zod";
 import { eventNameFor } from "../attributes.js";
 import type { AuditLogger } from "../emit.js";
 import { AUDIT_SEVERITIES, type AuditOutcome, type AuditSeverity } from "../event.js";
-import { entryFromEvent, outcomeOf, publicEntry } from "../store/entry.js";
+import { entryFromEvent, outcomeOf, publicEntry, type AuditLogEntry } from "../store/entry.js";
 import { DEFAULT_LIST_LIMIT, type AuditQuery, type AuditReader } from "../store/reader.js";
 import type { AuditSession } from "./access.js";
 import { AUDIT_LOG_ERROR_CODES as CODES } from "./error-codes.js";
+import { isServerOnlyAction } from "../action-names.js";
 
 export const MAX_LIST_LIMIT = 500;
 export const DEFAULT_MAX_METADATA_BYTES = 8 * 1024;
+/** better-auth-audit-logs' default depth limit (`{ a: { b: 1 } }` is depth 2). */
+export const DEFAULT_MAX_METADATA_DEPTH = 5;
 const ACTION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9:._\-/]{0,199}$/;
 const PRIVILEGED_SEVERITIES: readonly AuditSeverity[] = ["high", "critical"];
 
@@ -24,9 +27,14 @@ export interface AuditLogRuntime {
   canInsertPrivileged(session: AuditSession, authOptions: BetterAuthOptions): Promise<boolean>;
   exposeUserAgent: boolean;
   /** false: the insert endpoint answers 404. */
-  insert: false | { maxMetadataBytes: number };
+  insert: false | { maxMetadataBytes: number; maxMetadataDepth: number };
+  /** Waits until the record is in the store; resolves to the error that kept it out, if any. */
+  stored(id: string): Promise<unknown>;
   capture: { ipAddress: boolean; userAgent: boolean };
 }
+
+/** better-auth-audit-logs' `{ success: true }`, with the stored entry's fields (none when beforeLog suppressed it). */
+type InsertResult = { success: true } & Partial<AuditLogEntry>;
 
 const severity = z.enum(AUDIT_SEVERITIES as [AuditSeverity, ...AuditSeverity[]]);
 const flag = z.union([z.boolean(), z.enum(["true", "false"])]);
@@ -46,7 +54,7 @@ const listQuerySchema = z.object({
 
 const insertBodySchema = z.object({
   action: z.string().meta({ description: "e.g. admin:user-export; admin:* needs an admin" }),
-  status: z.enum(["success", "failed", "failure"]).optional(),
+  status: z.enum(["success", "failed", "failure"]).optional().meta({ description: "default success" }),
   outcome: z.enum(["success", "failure"]).optional(),
   severity: severity.optional().meta({ description: "high and critical need an admin" }),
   metadata: z.record(z.string(), z.unknown()).optional(),
@@ -155,10 +163,15 @@ export function auditLogEndpoints(runtime: AuditLogRuntime) {
         const session = ctx.context.session as unknown as AuditSession;
         const body = ctx.body;
         const self = session.user.id;
-        if (!ACTION_PATTERN.test(body.action)) throw APIError.from("BAD_REQUEST", CODES.INVALID_ACTION);
-        const outcome: AuditOutcome | undefined = body.outcome ?? (body.status ? outcomeOf(body.status) : undefined);
-        if (!outcome) throw APIError.from("BAD_REQUEST", CODES.MISSING_OUTCOME);
+        // compatibility forms (fullwidth letters) are folded first; what remains must be plain ASCII
+        const action = body.action.normalize("NFKC");
+        if (!ACTION_PATTERN.test(action)) throw APIError.from("BAD_REQUEST", CODES.INVALID_ACTION);
+        // better-auth-audit-logs' default: an insert without status is a success
+        const outcome: AuditOutcome = body.outcome ?? (body.status ? outcomeOf(body.status) : "success");
         if (body.userId !== undefined && body.userId !== self) throw APIError.from("FORBIDDEN", CODES.NOT_ALLOWED_TO_INSERT_FOR_ANOTHER_USER);
+        if (body.metadata !== undefined && exceedsDepth(body.metadata, insert.maxMetadataDepth)) {
+          throw APIError.from("BAD_REQUEST", CODES.METADATA_TOO_DEEP);
+        }
         if (body.metadata !== undefined && serializedSize(body.metadata) > insert.maxMetadataBytes) {
           throw APIError.from("BAD_REQUEST", CODES.METADATA_TOO_LARGE);
         }
@@ -174,7 +187,8 @@ export function auditLogEndpoints(runtime: AuditLogRuntime) {
           path: "/audit-log/insert",
         };
 
-        const privileged = body.action.startsWith("admin:") || (body.severity !== undefined && PRIVILEGED_SEVERITIES.includes(body.severity));
+        // compared in normalised form: `Admin:ban-user`, `admin/ban_user`, `brute-force:suspected` are all server-only
+        const privileged = isServerOnlyAction(action) || (body.severity !== undefined && PRIVILEGED_SEVERITIES.includes(body.severity));
         const mayPrivileged = privileged || !body.severity ? await runtime.canInsertPrivileged(session, ctx.context.options) : false;
         if (privileged && !mayPrivileged) {
           await runtime.logger.emit(
@@ -185,7 +199,7 @@ export function auditLogEndpoints(runtime: AuditLogRuntime) {
               severity: "high",
               statusCode: 403,
               error: CODES.NOT_ALLOWED_TO_INSERT_PRIVILEGED_AUDIT_LOG.code,
-              metadata: { attemptedAction: body.action, attemptedSeverity: body.severity ?? null },
+              metadata: { attemptedAction: action, attemptedSeverity: body.severity ?? null },
             }),
           );
           throw APIError.from("FORBIDDEN", CODES.NOT_ALLOWED_TO_INSERT_PRIVILEGED_AUDIT_LOG);
@@ -193,7 +207,7 @@ export function auditLogEndpoints(runtime: AuditLogRuntime) {
 
         let event = runtime.logger.complete({
           ...common,
-          action: body.action,
+          action,
           outcome,
           severity: body.severity,
           statusCode: 200,
@@ -203,10 +217,32 @@ export function auditLogEndpoints(runtime: AuditLogRuntime) {
         // a non-admin's claim never raises an alert by inference alone: high/critical become medium
         if (!body.severity && !mayPrivileged && PRIVILEGED_SEVERITIES.includes(event.severity)) event = { ...event, severity: "medium" };
         const emitted = await runtime.logger.emit(event);
-        return ctx.json(emitted ? publicEntry(entryFromEvent(emitted, eventNameFor(emitted.action)), runtime.exposeUserAgent) : null);
+        // beforeLog suppressed it: nothing to store; better-auth-audit-logs answers success too
+        if (!emitted) return ctx.json<InsertResult>({ success: true });
+        // the answer says whether the record is stored: a client told "success" can rely on it
+        const failure = await runtime.stored(emitted.id);
+        if (failure !== undefined) throw APIError.from("SERVICE_UNAVAILABLE", CODES.AUDIT_LOG_WRITE_FAILED);
+        return ctx.json<InsertResult>({ success: true, ...publicEntry(entryFromEvent(emitted, eventNameFor(emitted.action, emitted.origin)), runtime.exposeUserAgent) });
       },
     ),
   };
+}
+
+/**
+ * Whether a value nests deeper than `limit` as better-auth-audit-logs measures depth (`{ a: 1 }` 1,
+ * `{ a: { b: 1 } }` 2); iterative, so no depth can overflow the stack.
+ */
+function exceedsDepth(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    for (const child of Object.values(v)) {
+      if (depth + 1 > limit) return true;
+      stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }
 
 function serializedSize(value: unknown): number {

@@ -4,7 +4,9 @@ import type { AuditLogger, AuditLoggerOptions } from "../emit.js";
 import type { BruteForceOptions } from "../detect/brute-force.js";
 import type { AuditSeverity } from "../event.js";
 import type { RetentionOptions } from "../store/retention.js";
+import type { AuditLogEntry } from "../store/entry.js";
 import type { AuditStorage } from "../store/storage.js";
+import type { StoreBatchOptions } from "../store/write-batcher.js";
 import type { AuditSession } from "./access.js";
 import type { AuditLogSchemaOptions } from "./schema.js";
 
@@ -72,6 +74,31 @@ export interface AuditLogOptions
   storeProcessors?: LogRecordProcessor[];
   /** Delete stored records older than `days`; on an unref'd timer and after writes, at most once per `intervalMs` (default 24 h). */
   retention?: RetentionOptions;
+  /**
+   * How the database store batches its writes off the request path: one transaction per batch,
+   * written `flushIntervalMs` after its first record (default 50) or at `maxBatch` records
+   * (default 100); reads and `flush()` write the queue at once. A custom `storage` is written per record.
+   */
+  storeBatch?: StoreBatchOptions;
+  /**
+   * Called with the error and the entry when a record could not be stored (database or `storage`)
+   * after 3 attempts with backoff. The failure also goes to `diag`. Errors it throws go to `diag`.
+   */
+  onWriteError?: (error: unknown, entry: AuditLogEntry) => void;
+  /**
+   * Limits of `POST /audit-log/insert` metadata: serialized bytes and nesting depth; `false` lifts
+   * them. @default { maxBytes: 8192, maxDepth: 5 } (`insert.maxMetadataBytes`, when given, wins)
+   */
+  metadataLimits?: false | { maxBytes?: number; maxDepth?: number };
+  /**
+   * better-auth-audit-logs' paths logged from a before-hook. Here every path is recorded after it
+   * runs, with its real outcome; for these paths the subject (user, session) is also taken
+   * before the endpoint runs, so a path that ends the session still names who it was.
+   * @default ["/sign-out", "/delete-user", "/revoke-session", "/revoke-sessions", "/revoke-other-sessions"]
+   */
+  beforePaths?: string[];
+  /** Refused with a message: the stored rows are not chained; use an IntegrityProcessor on the exported records. */
+  tamperDetection?: false;
   /** Table and column names: `{ auditLog: { modelName: "audit_logs", fields: { userId: "user_id" } } }`. */
   schema?: AuditLogSchemaOptions;
 

@@ -9,7 +9,8 @@ const keys = new WeakMap<object, Buffer>();
  */
 export function userHashOf(body: Record<string, unknown>, secret: string, cacheOwner: object): string | undefined {
   const identifier = [body.email, body.username, body.phoneNumber].find((v): v is string => typeof v === "string" && v.trim() !== "");
-  if (!identifier) return undefined;
+  // no secret (a context not built by better-auth): no hash, rather than a throwing hook
+  if (!identifier || !secret) return undefined;
   let key = keys.get(cacheOwner);
   if (!key) {
     key = createHmac("sha256", secret).update("otel-auth-audit user.hash v1").digest();

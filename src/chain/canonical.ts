@@ -4,11 +4,17 @@
  * from either input form (the SDK's ReadableLogRecord or an OTLP JSON log record) in one pass, so
  * the processor and `verify` produce the same bytes without building an intermediate object.
  *
- * Value rules, identical for both forms (they follow @opentelemetry/otlp-transformer):
- * - strings, booleans as JSON; every number (OTLP intValue "12", 12, doubleValue 3.5) as a JS
- *   number in ES form (JCS); non-finite numbers as null (OTLP JSON cannot carry them).
- * - bytes (Uint8Array / bytesValue) as `{"$bytes":"<base64>"}`.
- * - null, undefined and the empty OTLP AnyValue `{}` as null; map keys sorted by UTF-16 units.
+ * Value rules, identical for both forms: every distinction the OTLP wire makes is kept, so a
+ * collector or an attacker that changes a value's type changes the hash.
+ * - string and bool as JSON; an integer (SDK number that is an integer, as the OTLP transformer
+ *   sends it as `intValue`; OTLP `intValue` 12 or "12") as its exact decimal digits, int64 strings
+ *   read as BigInt, never through a double; a double (`doubleValue`) as `{"$double":"<ES text>"}`,
+ *   "NaN"/"Infinity"/"-Infinity"/"-0" included; an intValue that is not an integer as
+ *   `{"$int":"<text>"}`.
+ * - bytes (Uint8Array / bytesValue) as `{"$bytes":"<base64>"}`; arrays as arrays; maps (an SDK
+ *   object, OTLP kvlistValue) as `{"$kvlist":{…}}`, so no map can pose as a tagged value.
+ * - null, undefined and the empty OTLP AnyValue `{}` as null; map keys sorted by UTF-16 units. A key
+ *   that appears twice in OTLP input is written twice, so such a record never matches its hash.
  * - eventName, severityText "" / absent, severityNumber 0 / absent and a null body are left out,
  *   as the collector's JSON leaves them out; timestamp is nanoseconds since the epoch as a string.
  * Not covered: resource, scope, observed time, trace context: collectors legitimately rewrite them.
@@ -57,7 +63,23 @@ export interface OtlpLogRecord {
 
 /** JCS of a plain JSON value (checkpoint statements, tests). */
 export function jcs(value: unknown): string {
-  return sdkValue(value as AnyValue);
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value);
+    case "number":
+      return Number.isFinite(value) ? String(value) : "null";
+    case "boolean":
+      return value ? "true" : "false";
+    case "object": {
+      if (value === null) return "null";
+      if (Array.isArray(value)) return "[" + value.map(jcs).join(",") + "]";
+      const o = value as Record<string, unknown>;
+      const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
+      return "{" + keys.map((k) => JSON.stringify(k) + ":" + jcs(o[k])).join(",") + "}";
+    }
+    default:
+      return "null";
+  }
 }
 
 /** Nanoseconds since the epoch of an HrTime, as a decimal string without floating-point loss. */
@@ -142,12 +164,21 @@ function tail(eventName: string | undefined, severityNumber: number | undefined,
 
 const num = (n: number): string => (Number.isFinite(n) ? String(n) : "null");
 
+/** An integer as the OTLP transformer sends it (`intValue`): its exact decimal digits. */
+const intText = (n: number): string => {
+  // JSON (so the wire) writes the shortest digits of a large double, e.g. 2^60 as …606846976 → …606847000
+  const text = String(n);
+  return text.includes("e") ? BigInt(n).toString() : text;
+};
+const double = (n: number): string => '{"$double":"' + (Object.is(n, -0) ? "-0" : String(n)) + '"}';
+
+/** An SDK value, typed as the OTLP transformer will put it on the wire. */
 function sdkValue(v: AnyValue | unknown): string {
   switch (typeof v) {
     case "string":
       return JSON.stringify(v);
     case "number":
-      return num(v);
+      return Number.isInteger(v) ? intText(v) : double(v);
     case "boolean":
       return v ? "true" : "false";
     case "object": {
@@ -160,12 +191,12 @@ function sdkValue(v: AnyValue | unknown): string {
       if (v instanceof Uint8Array) return bytes(Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64"));
       const o = v as Record<string, unknown>;
       const keys = Object.keys(o).sort();
-      let out = "{";
+      let out = '{"$kvlist":{';
       for (let i = 0; i < keys.length; i++) out += (i ? "," : "") + JSON.stringify(keys[i]) + ":" + sdkValue(o[keys[i]]);
-      return out + "}";
+      return out + "}}";
     }
     default:
-      // undefined, functions, symbols: the OTLP transformer writes an empty AnyValue
+      // undefined, functions, symbols, BigInt: the OTLP transformer writes an empty AnyValue
       return "null";
   }
 }
@@ -190,12 +221,11 @@ function isEmptyAnyValue(v: OtlpAnyValue): boolean {
 
 function otlpMap(values: OtlpKeyValue[] | undefined, omit: string | undefined): string {
   if (!values || values.length === 0) return "{}";
-  // the last of duplicate keys wins, as when the collector builds a map
-  const byKey = new Map<string, OtlpAnyValue | undefined>();
-  for (const kv of values) if (kv.key !== omit) byKey.set(kv.key, kv.value);
-  const keys = [...byKey.keys()].sort();
+  // stable sort: a duplicated key is written twice, so the record cannot match an SDK hash
+  const kvs = omit === undefined ? values.slice() : values.filter((kv) => kv.key !== omit);
+  kvs.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   let out = "{";
-  for (let i = 0; i < keys.length; i++) out += (i ? "," : "") + JSON.stringify(keys[i]) + ":" + otlpValue(byKey.get(keys[i]));
+  for (let i = 0; i < kvs.length; i++) out += (i ? "," : "") + JSON.stringify(String(kvs[i].key)) + ":" + otlpValue(kvs[i].value);
   return out + "}";
 }
 
@@ -204,17 +234,37 @@ export function otlpValue(v: OtlpAnyValue | undefined | null): string {
   if (v === undefined || v === null) return "null";
   if (v.stringValue !== undefined) return JSON.stringify(v.stringValue);
   if (v.boolValue !== undefined) return v.boolValue ? "true" : "false";
-  if (v.intValue !== undefined) return num(Number(v.intValue));
-  if (v.doubleValue !== undefined) return typeof v.doubleValue === "number" ? num(v.doubleValue) : "null";
+  if (v.intValue !== undefined) return otlpInt(v.intValue);
+  if (v.doubleValue !== undefined) return otlpDouble(v.doubleValue);
   if (v.bytesValue !== undefined) return bytes(v.bytesValue);
   if (v.arrayValue !== undefined) {
-    const values = v.arrayValue.values ?? [];
+    const values = v.arrayValue?.values ?? [];
     let out = "[";
     for (let i = 0; i < values.length; i++) out += (i ? "," : "") + otlpValue(values[i]);
     return out + "]";
   }
-  if (v.kvlistValue !== undefined) return otlpMap(v.kvlistValue.values, undefined);
+  if (v.kvlistValue !== undefined) return '{"$kvlist":' + otlpMap(v.kvlistValue?.values, undefined) + "}";
   return "null";
+}
+
+const INT = /^-?\d+$/;
+/** Already in canonical form: no leading zero, at most 16 digits (the common case, no BigInt needed). */
+const SHORT_INT = /^-?(?:0|[1-9]\d{0,15})$/;
+
+/** int64 as exact digits: strings through BigInt, never through a double. */
+function otlpInt(i: unknown): string {
+  if (typeof i === "number" && Number.isInteger(i)) return intText(i);
+  if (typeof i === "string" && SHORT_INT.test(i)) return i === "-0" ? "0" : i;
+  if (typeof i === "string" && INT.test(i)) return BigInt(i).toString();
+  return '{"$int":' + JSON.stringify(String(i)) + "}";
+}
+
+/** protojson writes NaN and the infinities as strings; JS JSON writes them as null (lost). */
+function otlpDouble(d: unknown): string {
+  if (typeof d === "number") return double(d);
+  if (d === "NaN" || d === "Infinity" || d === "-Infinity") return '{"$double":"' + d + '"}';
+  if (typeof d === "string" && d.trim() !== "" && !Number.isNaN(Number(d))) return double(Number(d));
+  return '{"$double":' + JSON.stringify(d === null ? null : String(d)) + "}";
 }
 
 /** An OTLP AnyValue as the plain JS value the SDK would have held (readers, redaction of read-back data). */

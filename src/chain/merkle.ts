@@ -11,9 +11,16 @@ export class MerkleTree {
   #roots: string[] = [];
   #heights: number[] = [];
   #size = 0;
+  /**
+   * Leaves appended but not yet hashed in: an append is a push, so the hashing (two SHA-256 calls
+   * per leaf, amortised) leaves the caller's path and runs when the event loop is next idle
+   * (setImmediate), when a root is asked for, or once MAX_PENDING leaves wait.
+   */
+  #pending: string[] = [];
+  #scheduled = false;
 
   get size(): number {
-    return this.#size;
+    return this.#size + this.#pending.length;
   }
 
   /** Appends one leaf (the 32 bytes of a record hash). */
@@ -21,36 +28,66 @@ export class MerkleTree {
     this.appendHex(leaf.toString("hex"));
   }
 
-  /**
-   * Appends a record hash given as 64 hex characters. Works on hex strings throughout: with
-   * `crypto.hash`, hex output is several times cheaper than Buffer output.
-   */
+  /** Appends a record hash given as 64 hex characters. */
   appendHex(hex: string): void {
-    let node = hash("sha256", Buffer.from("00" + hex, "hex"), "hex");
-    let height = 0;
-    const roots = this.#roots;
-    const heights = this.#heights;
-    while (roots.length > 0 && heights[heights.length - 1] === height) {
-      node = nodeHash(roots.pop()!, node);
-      heights.pop();
-      height++;
+    this.#pending.push(hex);
+    if (this.#pending.length >= MAX_PENDING) this.#fold();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        this.#fold();
+      });
     }
-    roots.push(node);
-    heights.push(height);
-    this.#size++;
   }
 
   /** MTH of the leaves so far, hex; the hash of the empty string for an empty tree (RFC 6962 §2.1). */
   root(): string {
+    this.#fold();
     const roots = this.#roots;
     if (roots.length === 0) return hash("sha256", "", "hex");
     let acc = roots[roots.length - 1];
     for (let i = roots.length - 2; i >= 0; i--) acc = nodeHash(roots[i], acc);
     return acc;
   }
+
+  #fold(): void {
+    const pending = this.#pending;
+    if (pending.length === 0) return;
+    this.#pending = [];
+    const roots = this.#roots;
+    const heights = this.#heights;
+    for (const hex of pending) {
+      let node = leafHash(hex);
+      let height = 0;
+      while (roots.length > 0 && heights[heights.length - 1] === height) {
+        node = nodeHash(roots.pop()!, node);
+        heights.pop();
+        height++;
+      }
+      roots.push(node);
+      heights.push(height);
+      this.#size++;
+    }
+  }
 }
 
-const nodeHash = (left: string, right: string): string => hash("sha256", Buffer.from("01" + left + right, "hex"), "hex");
+/** At most this many leaves wait to be hashed in (a long synchronous burst, `verify`). */
+const MAX_PENDING = 4096;
+
+// one buffer each for leaf and node inputs: no concatenated hex strings per hash
+const leafInput = Buffer.alloc(33);
+const nodeInput = Buffer.alloc(65, 1);
+const leafHash = (hex: string): string => {
+  // anything but 64 hex digits keeps the old byte semantics (Buffer.from stops at a bad digit)
+  if (hex.length !== 64 || leafInput.write(hex, 1, 32, "hex") !== 32) return hash("sha256", Buffer.from("00" + hex, "hex"), "hex");
+  return hash("sha256", leafInput, "hex");
+};
+const nodeHash = (left: string, right: string): string => {
+  nodeInput.write(left, 1, 32, "hex");
+  nodeInput.write(right, 33, 32, "hex");
+  return hash("sha256", nodeInput, "hex");
+};
 
 /** RFC 6962 MTH computed recursively from all leaves: the reference the incremental tree is tested against. */
 export function merkleRootOf(leaves: Buffer[]): string {

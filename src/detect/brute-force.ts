@@ -3,6 +3,8 @@ import type { AuditLogger } from "../emit.js";
 import type { AuditEvent } from "../event.js";
 import { callSafely } from "../report.js";
 import { FailureWindows } from "./failure-windows.js";
+import { parseOptions } from "../options.js";
+import { bruteForceOptionsSchema } from "../option-schemas.js";
 
 /** What a window counts: one account from any IP, one IP against any account, or the pair. */
 export type KeyKind = "account" | "ip" | "account_ip";
@@ -54,8 +56,13 @@ const DEFAULTS: Record<KeyKind, Threshold> = {
 /** Actions whose failure is a failed attempt to prove who someone is. */
 const ATTEMPT = /^(sign-in|two-factor:verify|email-otp:verify|phone-number:verify|magic-link:verify|passkey:verify-authentication|callback:|rate-limited)/;
 
-export function isFailedAttempt(event: Pick<AuditEvent, "action" | "outcome">): boolean {
-  return event.outcome === "failure" && ATTEMPT.test(event.action);
+/**
+ * A failed attempt the server observed. A client-reported event (`origin: "client"`, from
+ * `POST /audit-log/insert`) never counts, whatever its action: a user must not be able to raise a
+ * signal against someone else.
+ */
+export function isFailedAttempt(event: Pick<AuditEvent, "action" | "outcome" | "origin">): boolean {
+  return event.outcome === "failure" && event.origin !== "client" && ATTEMPT.test(event.action);
 }
 
 /**
@@ -77,6 +84,7 @@ export class BruteForceDetector {
   readonly #now: () => number;
 
   constructor(options: BruteForceOptions = {}) {
+    parseOptions("BruteForceDetector", bruteForceOptionsSchema, options);
     this.#options = options;
     this.#now = options.now ?? Date.now;
     const maxKeys = options.maxKeys ?? 100_000;

@@ -1,4 +1,4 @@
-import { diag, logs, SeverityNumber, type Logger, type LoggerProvider } from "@opentelemetry/api";
+import { diag, logs, ROOT_CONTEXT, SeverityNumber, type Logger, type LoggerProvider } from "@opentelemetry/api";
 import type { LogRecordProcessor, ReadWriteLogRecord } from "@opentelemetry/sdk-logs";
 import type { KeyObject } from "node:crypto";
 import { uuidv7 } from "../uuid.js";
@@ -9,6 +9,9 @@ import { MerkleTree } from "../chain/merkle.js";
 import { SCOPE_NAME, VERSION } from "../version.js";
 import { scopeFilter, type ScopeSelection } from "./scope.js";
 import { setAttributeAlways } from "./record.js";
+import { parseOptions } from "../options.js";
+import { integrityOptionsSchema } from "../option-schemas.js";
+import { pipelineOf, type Pipeline } from "./sdk-pipeline.js";
 
 export interface IntegrityProcessorOptions {
   /** HMAC key for record hashes; default env `OTEL_AUTH_AUDIT_KEY`. Without one, records are hashed (SHA-256) but not keyed. */
@@ -62,6 +65,7 @@ export class IntegrityProcessor implements LogRecordProcessor {
   #warnedUnbound = false;
 
   constructor(options: IntegrityProcessorOptions = {}) {
+    parseOptions("IntegrityProcessor", integrityOptionsSchema, options);
     const key = secretKey(options.key ?? process.env.OTEL_AUTH_AUDIT_KEY);
     const hasher = recordHasher(key);
     this.hashAlg = hasher.alg;
@@ -115,6 +119,7 @@ export class IntegrityProcessor implements LogRecordProcessor {
   onEmit(record: ReadWriteLogRecord): void {
     const checkpoint = this.#emitting;
     if (!checkpoint && !this.#inScope(record.instrumentationScope.name)) return;
+    this.#pipeline ??= pipelineOf(this, [this.#provider, logs.getLoggerProvider()], this.#siblings, record);
     try {
       if (this.#closed && !checkpoint) this.#newChain();
       const seq = ++this.#seq;
@@ -176,8 +181,8 @@ export class IntegrityProcessor implements LogRecordProcessor {
 
   /**
    * Closes the chain with a final checkpoint (`audit.checkpoint.final`), so `verify` can tell a
-   * complete chain from a truncated one. Call it before the provider shuts down (the SDK drops
-   * records emitted during shutdown). A record emitted afterwards starts a new chain.
+   * complete chain from a truncated one. shutdown() does this by itself; call it to close a chain
+   * earlier. A record emitted afterwards starts a new chain.
    */
   close(): boolean {
     if (this.#closed) return true;
@@ -190,10 +195,62 @@ export class IntegrityProcessor implements LogRecordProcessor {
     return Promise.resolve();
   }
 
+  /**
+   * Closes the chain (a final checkpoint), then stops. The SDK stops logging before it shuts the
+   * processors down, and shuts them down in order: the closing checkpoint is built here and handed
+   * straight to the processors after this one, whose own shutdown has not begun yet.
+   */
   shutdown(): Promise<void> {
-    this.#shutdown = true;
+    if (this.#shutdown) return Promise.resolve();
     if (this.#timer) clearInterval(this.#timer);
+    if (!this.#closed && this.#seq > 0) this.#closeAtShutdown();
+    this.#shutdown = true;
     return Promise.resolve();
+  }
+
+  /** The pipeline this processor sits in, learned at the first record. */
+  #pipeline: Pipeline | undefined;
+  #siblings: readonly LogRecordProcessor[] | undefined;
+
+  /**
+   * @internal auditProcessors() tells the processor the list it is part of, so that shutdown()
+   * finds the processors after it even in a provider it was not bound to.
+   */
+  inList(processors: readonly LogRecordProcessor[]): this {
+    this.#siblings = processors;
+    return this;
+  }
+
+  #closeAtShutdown(): void {
+    const pipeline = this.#pipeline;
+    if (!pipeline) {
+      // not inside a recognisable SDK provider: try the ordinary path (works before its shutdown)
+      if (!this.close()) diag.warn(`otel-auth-audit: IntegrityProcessor could not close chain ${this.#chainId} at shutdown; verify will report it open`);
+      return;
+    }
+    try {
+      const record = pipeline.newRecord({
+        eventName: CHECKPOINT_EVENT,
+        severityNumber: SeverityNumber.INFO,
+        severityText: "INFO",
+        attributes: { [CHECKPOINT_ATTR.reason]: "close" },
+        context: ROOT_CONTEXT,
+      });
+      this.#emitting = { reason: "close", final: true };
+      this.onEmit(record);
+      for (const next of pipeline.after) {
+        try {
+          next.onEmit(record, ROOT_CONTEXT);
+        } catch (error) {
+          diag.error("otel-auth-audit: a processor failed on the closing checkpoint", error);
+        }
+      }
+      (record as { _makeReadonly?: () => void })._makeReadonly?.();
+      this.#closed = true;
+    } catch (error) {
+      this.#emitting = undefined;
+      diag.error(`otel-auth-audit: IntegrityProcessor could not close chain ${this.#chainId} at shutdown`, error);
+    }
   }
 
   #checkpointLogger(): Logger {

@@ -1,8 +1,14 @@
 import { diag, type AnyValue } from "@opentelemetry/api";
 import type { LogRecordProcessor, ReadWriteLogRecord } from "@opentelemetry/sdk-logs";
 import { createHash, createHmac, type KeyObject } from "node:crypto";
+import * as z from "zod";
+import { eventNameFor } from "../attributes.js";
 import { jcs } from "../chain/canonical.js";
 import { secretKey, type SecretInput } from "../chain/keys.js";
+import { optionSchemas, parseOptions } from "../options.js";
+import { scopesSchema, secretSchema } from "../option-schemas.js";
+import { bareObject } from "../safe-keys.js";
+import { base64Matcher, bearerMatcher, cardMatcher, emailMatcher, hexMatcher, jwtMatcher, type Matcher, type Span } from "./matchers.js";
 import { deleteAttribute } from "./record.js";
 import { scopeFilter, type ScopeSelection } from "./scope.js";
 
@@ -14,22 +20,40 @@ export type RedactionKey = string | { key: string; strategy: RedactionStrategy }
 
 export interface RedactionPattern {
   name: string;
-  /** Matched in string values. A named group `secret` limits the redaction to that group (`Bearer [REDACTED]`). */
-  regex: RegExp;
+  /**
+   * Matched in string values. A named group `secret` limits the redaction to that group (`Bearer [REDACTED]`).
+   * Give an expression without nested or adjacent overlapping quantifiers: it runs on values a caller
+   * chose, at most `limits.maxStringLength` characters long.
+   */
+  regex?: RegExp;
+  /** Instead of `regex`: a function returning the `[start, end)` spans to redact; it must run in linear time. */
+  match?: (value: string) => Array<[number, number]>;
   /** Default: the processor's `strategy`. `remove` cuts the matched text out. */
   strategy?: RedactionStrategy;
   /** A further check of a match, e.g. the Luhn check of card numbers. */
   validate?: (match: string) => boolean;
-  /** A cheap test a string must pass before the regex runs (e.g. contains "@"). */
+  /** A cheap test a string must pass before the pattern runs (e.g. contains "@"). */
   precheck?: (value: string) => boolean;
 }
 
+/** Bounds of the work done on one record; past any of them the whole record is redacted (fail closed). */
+export interface RedactionLimits {
+  /** Nesting of maps, lists and JSON text inside one value. Default 32. */
+  maxDepth?: number;
+  /** Map entries and list items visited per record. Default 10,000. */
+  maxNodes?: number;
+  /** A longer string value is masked whole, unread. Default 32 KiB (characters). */
+  maxStringLength?: number;
+  /** Characters read per record, all values together. Default 512 Ki. */
+  maxTotalLength?: number;
+}
+
 export interface RedactionOptions {
-  /** Key names to redact; replaces DEFAULT_REDACT_KEYS. */
+  /** Key names to redact; replaces DEFAULT_REDACT_KEYS (at least one: use `extraKeys` to add). */
   keys?: RedactionKey[];
   /** Key names added to the list. */
   extraKeys?: RedactionKey[];
-  /** Value patterns; replaces DEFAULT_REDACT_PATTERNS. */
+  /** Value patterns; replaces DEFAULT_REDACT_PATTERNS (at least one: use `extraPatterns` to add). */
   patterns?: RedactionPattern[];
   /** Patterns added to the list. */
   extraPatterns?: RedactionPattern[];
@@ -39,92 +63,149 @@ export interface RedactionOptions {
   emailStrategy?: RedactionStrategy;
   /** HMAC key of the `hash` strategy; default env `OTEL_AUTH_AUDIT_REDACTION_KEY`. Without one, plain SHA-256 (guessable for emails). */
   hashKey?: SecretInput;
+  /** `tagged` (`sha256:<hex>`, default) or `hex` (the 64 hex digits alone, as better-auth-audit-logs writes them). */
+  hashFormat?: "tagged" | "hex";
   /** Replacement text of `mask`. Default `[REDACTED]`. */
   mask?: string;
-  /** Instrumentation scopes to redact. Default `["otel-auth-audit"]`. */
+  /** Instrumentation scopes to redact: `"all"` or a non-empty list of names. Default `["otel-auth-audit"]`. */
   scopes?: ScopeSelection;
+  /** Work bounds per record; see RedactionLimits. */
+  limits?: RedactionLimits;
 }
 
+const strategySchema = z.enum(["mask", "hash", "remove"]);
+const keySchema = z.union([z.string().min(1), z.strictObject({ key: z.string().min(1), strategy: strategySchema })]);
+const patternSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    regex: z.instanceof(RegExp).optional(),
+    match: optionSchemas.fn().optional(),
+    strategy: strategySchema.optional(),
+    validate: optionSchemas.fn().optional(),
+    precheck: optionSchemas.fn().optional(),
+  })
+  .refine((p) => (p.regex === undefined) !== (p.match === undefined), { message: "give exactly one of regex or match" });
+export const redactionOptionsSchema = z.strictObject({
+  keys: z.array(keySchema).min(1).optional(),
+  extraKeys: z.array(keySchema).optional(),
+  patterns: z.array(patternSchema).min(1).optional(),
+  extraPatterns: z.array(patternSchema).optional(),
+  strategy: strategySchema.optional(),
+  emailStrategy: strategySchema.optional(),
+  hashKey: secretSchema.optional(),
+  hashFormat: z.enum(["tagged", "hex"]).optional(),
+  mask: z.string().max(256).optional(),
+  scopes: scopesSchema.optional(),
+  limits: z
+    .strictObject({
+      maxDepth: optionSchemas.positiveInt().optional(),
+      maxNodes: optionSchemas.positiveInt().optional(),
+      maxStringLength: optionSchemas.positiveInt().optional(),
+      maxTotalLength: optionSchemas.positiveInt().optional(),
+    })
+    .optional(),
+});
+
 /**
- * Matched after normalising: case-insensitive, and `-`/`_` are ignored, so `access_token`,
+ * Matched after normalising: NFKC, case-insensitive, and `-`/`_` are ignored, so `access_token`,
  * `Access-Token` and `accessToken` are one key. Matching is exact per path segment (no substring
  * match: `tokenExpiresAt` and `keyboard` stay), and a dotted rule (`headers.authorization`)
- * matches the last segments of a path.
+ * matches the last segments of a path. Keys are matched in maps, in JSON text, and as the names
+ * of `name=value` pairs in URLs, form bodies and free text.
  */
 export const DEFAULT_REDACT_KEYS: readonly string[] = Object.freeze([
-  "password", "newPassword", "currentPassword", "oldPassword", "confirmPassword",
-  "token", "accessToken", "refreshToken", "idToken", "sessionToken",
-  "secret", "clientSecret", "apiKey", "x-api-key", "key", "privateKey",
-  "otp", "code", "backupCode", "backupCodes", "totpURI", "totpSecret",
+  "password", "newPassword", "currentPassword", "oldPassword", "confirmPassword", "passwd", "pwd", "passphrase",
+  "token", "accessToken", "refreshToken", "idToken", "sessionToken", "csrfToken",
+  "secret", "clientSecret", "apiKey", "x-api-key", "key", "privateKey", "credential", "credentials",
+  "otp", "code", "codeVerifier", "backupCode", "backupCodes", "totpURI", "totpSecret",
   "cookie", "set-cookie", "authorization", "proxy-authorization",
 ]);
 
-const luhn = (match: string): boolean => {
-  const digits = match.replace(/\D/g, "");
-  if (digits.length < 13 || digits.length > 19) return false;
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
-};
-
-/** Mixed letters and digits: a long run of only letters or only digits is a word or a number, not a secret. */
-const looksRandom = (match: string): boolean => /\d/.test(match) && /[a-zA-Z]/.test(match);
+const check = (match: Matcher) => match;
 
 export const DEFAULT_REDACT_PATTERNS: readonly RedactionPattern[] = Object.freeze([
-  { name: "email", regex: /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g, precheck: (s) => s.includes("@") },
-  { name: "bearer", regex: /\b(?:Bearer|Basic)\s+(?<secret>[A-Za-z0-9._~+/-]+=*)/gi, precheck: (s) => /earer|asic/i.test(s) },
-  { name: "jwt", regex: /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, precheck: (s) => s.includes("eyJ") },
-  { name: "hex-secret", regex: /\b[0-9a-fA-F]{32,}\b/g, validate: looksRandom, precheck: (s) => s.length >= 32 },
-  {
-    name: "base64-secret",
-    regex: /(?<![A-Za-z0-9+_-])[A-Za-z0-9+_-]{40,}={0,2}/g,
-    validate: (m) => looksRandom(m) && /[a-z]/.test(m) && /[A-Z]/.test(m),
-    precheck: (s) => s.length >= 40,
-  },
-  { name: "card", regex: /\b\d(?:[ -]?\d){12,18}\b/g, validate: luhn, precheck: (s) => s.length >= 13 && /\d{4}/.test(s) },
+  { name: "email", match: check(emailMatcher), precheck: (s) => s.includes("@") || s.includes("%40") || s.includes("\uff20") || s.includes("\ufe6b") },
+  { name: "bearer", match: check(bearerMatcher) },
+  { name: "jwt", match: check(jwtMatcher), precheck: (s) => s.includes("eyJ") },
+  { name: "hex-secret", match: check(hexMatcher), precheck: (s) => s.length >= 32 },
+  { name: "base64-secret", match: check(base64Matcher), precheck: (s) => s.length >= 40 },
+  { name: "card", match: check(cardMatcher), precheck: (s) => s.length >= 13 },
 ]);
 
 /**
  * Attributes this package writes for its own structure: never redacted by key, nor by pattern
- * (ids and hashes are hex and would look like secrets). `url.path` and `user_agent.original`
- * are not redacted by key either, but patterns apply to them (a reset token can sit in a path).
+ * (ids and hashes are hex and would look like secrets). `url.path`, `http.route`, `audit.action`
+ * and `user_agent.original` are not redacted by key either, but patterns apply to them.
  */
 const STRUCTURAL = new Set([
   "user.id", "user.hash", "session.id", "client.address", "error.type", "http.request.method", "http.response.status_code", "event.name",
 ]);
-const PATTERNS_ONLY = new Set(["url.path", "user_agent.original"]);
+const PATTERNS_ONLY = new Set(["url.path", "http.route", "user_agent.original", "audit.action"]);
 const METADATA_PREFIX = "audit.metadata.";
 /** Not even an explicit rule may touch these: the chain and the record's identity. */
 const UNTOUCHABLE = /^audit\.(chain|checkpoint)\.|^audit\.id$/;
+/**
+ * What a failed redaction keeps: values this package makes from closed sets (ids, enums, counts).
+ * Everything else is masked; `audit.redaction.failed` says why.
+ */
+const KEPT_ON_FAILURE = new Set([
+  "audit.id", "audit.outcome", "audit.severity", "audit.origin", "http.response.status_code", "audit.metadata_dropped", "audit.before_log.error",
+]);
+/** Set on a record redaction could not finish: `depth`, `nodes`, `size` or `error`. Every other value of it is masked. */
+export const REDACTION_FAILED_ATTR = "audit.redaction.failed";
 
 const REMOVED: unique symbol = Symbol("removed");
 /** An attribute's normalised path, and the strategy when its name itself matches a rule. */
-type AttributePlan = { path: string[]; strategy?: RedactionStrategy } | typeof SKIP;
+type AttributePlan = { path: string[]; strategy?: RedactionStrategy; action?: boolean } | typeof SKIP | typeof DROP;
 const SKIP: unique symbol = Symbol("skip");
+/** An attribute whose very name carries a secret (a key a caller chose): removed. */
+const DROP: unique symbol = Symbol("drop");
 type Redacted = AnyValue | typeof REMOVED;
 
 interface CompiledPattern {
+  name: string;
   precheck?: (value: string) => boolean;
-  regex: RegExp;
+  find: Matcher;
   strategy: RedactionStrategy;
-  validate?: (match: string) => boolean;
-  group: boolean;
 }
+
+/** Thrown inside a record's redaction when a bound is passed; caught in onEmit, which fails closed. */
+class RedactionLimitError extends Error {
+  constructor(readonly reason: "depth" | "nodes" | "size") {
+    super(`redaction bound passed: ${reason}`);
+  }
+}
+
+/** The work done so far on one record. */
+interface Budget {
+  nodes: number;
+  chars: number;
+}
+
+/** JSON text nested in JSON text (double encoding) is decoded this many times, no more. */
+const MAX_DECODE = 4;
+/** A `name=value` name longer than this is not a name. */
+const MAX_PAIR_NAME = 128;
+/** Characters that may appear in the name of a `name=value` pair (URL query, form body, free text). */
+const isPairNameChar = (c: number): boolean =>
+  c >= 128 /* letters of any script, fullwidth forms: NFKC-normalised when matched */ ||
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45 || c === 46 || c === 91 || c === 93 || c === 37 || c === 36;
+/** What may come before a pair's name: start, `?`, `&`, `;`, `,`, whitespace, quotes, brackets. */
+const isPairStart = (c: number): boolean => Number.isNaN(c) || c === 63 || c === 38 || c === 59 || c === 44 || c <= 32 || c === 34 || c === 39 || c === 40 || c === 123 || c === 60 || c === 47 || c === 35;
+/** Where a pair's value ends. */
+const isPairValueEnd = (c: number): boolean =>
+  c === 38 || c === 59 || c === 35 || c <= 32 || c === 34 || c === 39 || c === 60 || c === 62 || c === 44 || c === 41 || c === 125 || c === 92;
 
 let warnedUnkeyedHash = false;
 
 /**
  * Redacts secrets and PII from audit records before anything exports them: key names at any depth
- * of body and attributes (flattened `audit.metadata.*` keys and JSON-string values included) and
- * value patterns (emails, bearer tokens, JWTs, long hex/base64 secrets, Luhn-valid card numbers).
- * Rules are compiled once here. Place it first: a processor before it sees the unredacted record.
+ * of body and attributes (flattened `audit.metadata.*` keys, JSON text — with leading whitespace or
+ * encoded twice —, `name=value` pairs of URLs, form bodies and free text) and value patterns
+ * (e-mails in many spellings, bearer credentials, JWTs, long hex/base64 secrets, Luhn-valid card
+ * numbers), each a linear-time scanner. Rules are compiled once here. The walk is iterative and
+ * bounded (`limits`); a record it cannot finish is redacted whole (fail closed) and marked
+ * `audit.redaction.failed`. Place it first: a processor before it sees the unredacted record.
  */
 export class RedactionProcessor implements LogRecordProcessor {
   #inScope: (name: string) => boolean;
@@ -136,15 +217,22 @@ export class RedactionProcessor implements LogRecordProcessor {
   #strategy: RedactionStrategy;
   #mask: string;
   #hashKey: KeyObject | undefined;
+  #limits: Required<RedactionLimits>;
+  #hashTagged: boolean;
   #normCache = new Map<string, string>();
+  /** `name=value` names seen, and whether they match a rule: names repeat, decoding them does not need to. */
+  #pairNames = new Map<string, RedactionStrategy | null>();
   #plans = new Map<string, AttributePlan>();
 
   constructor(options: RedactionOptions = {}) {
-    this.#inScope = scopeFilter(options.scopes);
-    this.#strategy = options.strategy ?? "mask";
-    this.#mask = options.mask ?? "[REDACTED]";
-    this.#hashKey = secretKey(options.hashKey ?? process.env.OTEL_AUTH_AUDIT_REDACTION_KEY);
-    for (const rule of [...(options.keys ?? DEFAULT_REDACT_KEYS), ...(options.extraKeys ?? [])]) {
+    const o = parseOptions("RedactionProcessor", redactionOptionsSchema, options) as RedactionOptions;
+    this.#inScope = scopeFilter(o.scopes);
+    this.#strategy = o.strategy ?? "mask";
+    this.#mask = o.mask ?? "[REDACTED]";
+    this.#hashTagged = o.hashFormat !== "hex";
+    this.#hashKey = secretKey(o.hashKey ?? process.env.OTEL_AUTH_AUDIT_REDACTION_KEY);
+    this.#limits = { maxDepth: 32, maxNodes: 10_000, maxStringLength: 32 * 1024, maxTotalLength: 512 * 1024, ...o.limits };
+    for (const rule of [...(o.keys ?? DEFAULT_REDACT_KEYS), ...(o.extraKeys ?? [])]) {
       const { key, strategy } = typeof rule === "string" ? { key: rule, strategy: this.#strategy } : rule;
       if (STRUCTURAL.has(key) || PATTERNS_ONLY.has(key)) {
         this.#explicit.set(key, strategy);
@@ -156,14 +244,12 @@ export class RedactionProcessor implements LogRecordProcessor {
       list.push({ before: segments, strategy });
       this.#keyRules.set(last, list);
     }
-    this.#patterns = [...(options.patterns ?? DEFAULT_REDACT_PATTERNS), ...(options.extraPatterns ?? [])].map((p) => {
-      const group = p.regex.source.includes("(?<secret>");
-      let flags = p.regex.flags;
-      if (!flags.includes("g")) flags += "g";
-      if (group && !flags.includes("d")) flags += "d";
-      const strategy = (p.name === "email" ? options.emailStrategy : undefined) ?? p.strategy ?? this.#strategy;
-      return { regex: new RegExp(p.regex.source, flags), strategy, validate: p.validate, precheck: p.precheck, group };
-    });
+    this.#patterns = [...(o.patterns ?? DEFAULT_REDACT_PATTERNS), ...(o.extraPatterns ?? [])].map((p) => ({
+      name: p.name,
+      find: p.match ? userMatcher(p.match) : regexMatcher(p.regex!, p.validate),
+      strategy: (p.name === "email" ? o.emailStrategy : undefined) ?? p.strategy ?? this.#strategy,
+      precheck: p.precheck,
+    }));
     const usesHash =
       [...this.#keyRules.values()].some((l) => l.some((r) => r.strategy === "hash")) ||
       [...this.#explicit.values()].includes("hash") ||
@@ -179,24 +265,27 @@ export class RedactionProcessor implements LogRecordProcessor {
 
   onEmit(record: ReadWriteLogRecord): void {
     if (!this.#inScope(record.instrumentationScope.name)) return;
+    const budget: Budget = { nodes: 0, chars: 0 };
     try {
-      this.#redactAttributes(record);
+      this.#redactAttributes(record, budget);
       const body = record.body;
       if (body !== undefined && body !== null) {
-        const redacted = this.#value(body, []);
+        const redacted = this.#walk(body, [], budget, 0);
         if (redacted !== body) record.setBody(redacted === REMOVED ? (undefined as unknown as AnyValue) : redacted);
       }
     } catch (error) {
-      // never let a record through half-checked: mask what we could not read
-      diag.error("otel-auth-audit: RedactionProcessor failed on a record; its body is masked", error);
-      record.setBody(this.#mask);
+      const reason = error instanceof RedactionLimitError ? error.reason : "error";
+      if (reason === "error") diag.error("otel-auth-audit: RedactionProcessor failed on a record; the whole record is masked", error);
+      else diag.warn(`otel-auth-audit: a record passed a redaction bound (${reason}); the whole record is masked`);
+      this.#failClosed(record, reason);
     }
   }
 
-  /** Redacts one value as if it sat under `path` (dotted key names); for tests and for readers of stored data. */
+  /** Redacts one value as if it sat under `path` (dotted key names); for tests and for readers of stored data. Throws past a bound. */
   redactValue(value: AnyValue, path = ""): AnyValue | undefined {
     const segments = path ? path.split(".").map((s) => this.#norm(s)) : [];
-    const out = segments.length > 0 && this.#keyMatch(segments) ? this.#apply(value, this.#keyMatch(segments)!) : this.#value(value, segments);
+    const strategy = segments.length > 0 ? this.#keyMatch(segments) : undefined;
+    const out = strategy ? this.#apply(value, strategy) : this.#walk(value, segments, { nodes: 0, chars: 0 }, 0);
     return out === REMOVED ? undefined : out;
   }
 
@@ -208,16 +297,43 @@ export class RedactionProcessor implements LogRecordProcessor {
     return Promise.resolve();
   }
 
-  #redactAttributes(record: ReadWriteLogRecord): void {
+  /** Every value but the closed-set ones masked, the body too: nothing half-checked leaves. */
+  #failClosed(record: ReadWriteLogRecord, reason: string): void {
+    try {
+      const attrs = record.attributes as Record<string, AnyValue>;
+      for (const name of Object.keys(attrs)) {
+        if (KEPT_ON_FAILURE.has(name) || UNTOUCHABLE.test(name)) continue;
+        // a name a caller chose may itself be the secret
+        if (name.startsWith(METADATA_PREFIX)) deleteAttribute(record, name);
+        else attrs[name] = this.#mask;
+      }
+      attrs[REDACTION_FAILED_ATTR] = reason;
+      record.setBody(this.#mask);
+      if (record.eventName !== undefined) record.setEventName("auth.redaction_failed");
+    } catch (error) {
+      diag.error("otel-auth-audit: RedactionProcessor could not mask a failed record", error);
+    }
+  }
+
+  #redactAttributes(record: ReadWriteLogRecord, budget: Budget): void {
     const attrs = record.attributes as Record<string, AnyValue>;
     for (const name of Object.keys(attrs)) {
       const plan = this.#planFor(name);
       if (plan === SKIP) continue;
+      if (plan === DROP) {
+        deleteAttribute(record, name);
+        continue;
+      }
       const value = attrs[name];
-      const out = plan.strategy ? this.#apply(value, plan.strategy) : this.#value(value, plan.path.slice());
+      const out = plan.strategy ? this.#apply(value, plan.strategy) : this.#walk(value, plan.path.slice(), budget, 0);
       if (out === value) continue;
       if (out === REMOVED) deleteAttribute(record, name);
       else attrs[name] = out;
+      // the event name is made from the action: a secret in one is in the other
+      if (plan.action && typeof out === "string" && record.eventName !== undefined) {
+        const origin = attrs["audit.origin"];
+        record.setEventName(eventNameFor(out, origin === "client" ? "client" : undefined));
+      }
     }
   }
 
@@ -227,10 +343,10 @@ export class RedactionProcessor implements LogRecordProcessor {
     if (plan) return plan;
     const explicit = this.#explicit.get(name);
     if (explicit) plan = { path: [], strategy: explicit };
-    else if (name.startsWith(METADATA_PREFIX)) plan = this.#dottedPlan(name.slice(METADATA_PREFIX.length));
+    else if (name.startsWith(METADATA_PREFIX)) plan = this.#spans(name, { nodes: 0, chars: 0 }) ? DROP : this.#dottedPlan(name.slice(METADATA_PREFIX.length));
+    else if (PATTERNS_ONLY.has(name)) plan = { path: [], action: name === "audit.action" };
     else if (name.startsWith("audit.") || STRUCTURAL.has(name) || UNTOUCHABLE.test(name)) plan = SKIP;
-    else if (PATTERNS_ONLY.has(name)) plan = { path: [] };
-    else plan = this.#dottedPlan(name);
+    else plan = this.#spans(name, { nodes: 0, chars: 0 }) ? DROP : this.#dottedPlan(name);
     if (this.#plans.size > 10_000) this.#plans.clear();
     this.#plans.set(name, plan);
     return plan;
@@ -239,11 +355,11 @@ export class RedactionProcessor implements LogRecordProcessor {
   /** A dotted attribute name: its segments are the path of its value. */
   #dottedPlan(dotted: string): AttributePlan {
     const path = dotted.split(".").map((s) => this.#norm(s));
-    return { path, strategy: this.#keyMatch(path) };
+    return { path, strategy: this.#keyMatch(path) ?? (dotted.includes("[") ? this.#pairNameMatch(dotted) : undefined) };
   }
 
   #keyMatch(path: string[]): RedactionStrategy | undefined {
-    const rules = this.#keyRules.get(path[path.length - 1]);
+    const rules = this.#keyRules.get(path[path.length - 1]!);
     if (!rules) return undefined;
     for (const rule of rules) {
       const n = rule.before.length;
@@ -256,80 +372,222 @@ export class RedactionProcessor implements LogRecordProcessor {
     return undefined;
   }
 
-  /** Redacts inside a value: map keys by rule, strings by pattern, JSON strings parsed. Same reference when nothing changed. */
-  #value(value: AnyValue, path: string[]): Redacted {
-    if (typeof value === "string") return this.#string(value, path);
-    if (value === null || typeof value !== "object" || value instanceof Uint8Array) return value;
-    if (Array.isArray(value)) {
-      let out: AnyValue[] | undefined;
-      for (let i = 0; i < value.length; i++) {
-        const r = this.#value(value[i], path);
-        if (r !== value[i]) {
-          out ??= value.slice(0, i);
-          if (r !== REMOVED) out.push(r);
-        } else if (out) out.push(value[i]);
+  /**
+   * Redacts inside a value without recursion: maps by key rule, strings by pattern, JSON text
+   * parsed. Same reference when nothing changed. `decode` counts the JSON texts this value sits in.
+   */
+  #walk(root: AnyValue, path: string[], budget: Budget, decode: number, depth = 0): Redacted {
+    if (typeof root === "string") return this.#string(root, path, budget, decode, depth);
+    if (!isContainer(root)) return root;
+    interface Frame {
+      src: AnyValue[] | Record<string, AnyValue>;
+      keys: string[] | undefined;
+      i: number;
+      out: AnyValue[] | Record<string, AnyValue>;
+      changed: boolean;
+      /** path length while this frame's entries are visited */
+      at: number;
+    }
+    const open = (v: AnyValue[] | Record<string, AnyValue>): Frame => {
+      if (depth + stack.length >= this.#limits.maxDepth) throw new RedactionLimitError("depth");
+      const isArray = Array.isArray(v);
+      return { src: v, keys: isArray ? undefined : Object.keys(v), i: 0, out: isArray ? [] : bareObject<AnyValue>(), changed: false, at: path.length };
+    };
+    const stack: Frame[] = [];
+    stack.push(open(root));
+    let result: Redacted = root;
+    while (stack.length > 0) {
+      const f = stack[stack.length - 1]!;
+      const size = f.keys ? f.keys.length : (f.src as AnyValue[]).length;
+      if (f.i >= size) {
+        stack.pop();
+        path.length = stack.length > 0 ? stack[stack.length - 1]!.at : f.at;
+        const done: Redacted = f.changed ? f.out : f.src;
+        const parent = stack[stack.length - 1];
+        if (parent) this.#put(parent, f.src, done);
+        else result = done;
+        continue;
       }
-      return out ?? value;
+      if (++budget.nodes > this.#limits.maxNodes) throw new RedactionLimitError("nodes");
+      const index = f.i++;
+      path.length = f.at;
+      let child: AnyValue;
+      if (f.keys) {
+        const key = f.keys[index]!;
+        child = (f.src as Record<string, AnyValue>)[key];
+        // a key that is itself a secret (an address, a token) is left out with its value
+        if (key.length >= 6 && this.#spans(key, budget)) {
+          f.changed = true;
+          continue;
+        }
+        path.push(this.#norm(key));
+        // `user[password]` (form-style names in JSON) is matched by its last bracketed part too
+        const strategy = this.#keyMatch(path) ?? (key.includes("[") ? this.#pairNameMatch(key) : undefined);
+        if (strategy) {
+          this.#put(f, child, this.#apply(child, strategy));
+          continue;
+        }
+      } else child = (f.src as AnyValue[])[index];
+      if (isContainer(child)) stack.push(open(child));
+      else this.#put(f, child, typeof child === "string" ? this.#string(child, path, budget, decode, depth + stack.length) : child);
     }
-    const map = value as Record<string, AnyValue>;
-    let out: Record<string, AnyValue> | undefined;
-    for (const k of Object.keys(map)) {
-      path.push(this.#norm(k));
-      const strategy = this.#keyMatch(path);
-      const r = strategy ? this.#apply(map[k], strategy) : this.#value(map[k], path);
-      path.pop();
-      if (r === map[k]) continue;
-      out ??= { ...map };
-      if (r === REMOVED) delete out[k];
-      else out[k] = r;
-    }
-    return out ?? value;
+    return result;
   }
 
-  #string(s: string, path: string[]): Redacted {
-    const c = s.charCodeAt(0);
-    if ((c === 123 /* { */ || c === 91) /* [ */ && s.length > 1) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(s);
-      } catch {
-        parsed = undefined;
-      }
-      if (parsed !== null && typeof parsed === "object") {
-        const r = this.#value(parsed as AnyValue, path);
-        return r === parsed ? s : JSON.stringify(r === REMOVED ? null : r);
-      }
-    }
-    return this.#patternsIn(s);
+  /** Adds a visited entry's result to its frame's copy. */
+  #put(f: { src: unknown; keys: string[] | undefined; i: number; out: AnyValue[] | Record<string, AnyValue>; changed: boolean }, before: unknown, after: Redacted): void {
+    if (after !== before) f.changed = true;
+    if (after === REMOVED) return;
+    if (f.keys) (f.out as Record<string, AnyValue>)[f.keys[f.i - 1]!] = after;
+    else (f.out as AnyValue[]).push(after);
   }
 
-  #patternsIn(s: string): string {
-    if (s.length < 6) return s;
+  #string(s: string, path: string[], budget: Budget, decode: number, depth = 0): Redacted {
+    // too long to read in bounded time: masked whole, never passed on unread
+    if (s.length > this.#limits.maxStringLength) return this.#mask;
+    budget.chars += s.length;
+    if (budget.chars > this.#limits.maxTotalLength) throw new RedactionLimitError("size");
+    if (decode < MAX_DECODE) {
+      const json = this.#jsonText(s, path, budget, decode, depth);
+      if (json !== undefined) return json;
+    }
+    const spans = this.#spans(s, budget);
+    return spans ? this.#replace(s, spans) : s;
+  }
+
+  /** JSON text (after any whitespace), including a JSON string holding JSON text: redacted inside, re-encoded. */
+  #jsonText(s: string, path: string[], budget: Budget, decode: number, depth: number): Redacted | undefined {
+    let i = 0;
+    while (i < s.length && s.charCodeAt(i) <= 32) i++;
+    const c = s.charCodeAt(i);
+    if (!(c === 123 /* { */ || c === 91 /* [ */ || c === 34) /* " */ || s.length - i < 2) return undefined;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(s);
+    } catch {
+      return undefined;
+    }
+    if (typeof parsed === "string") {
+      const inner = this.#string(parsed, path, budget, decode + 1, depth + 1);
+      return inner === parsed ? s : JSON.stringify(inner === REMOVED ? this.#mask : inner);
+    }
+    if (parsed === null || typeof parsed !== "object") return undefined;
+    const r = this.#walk(parsed as AnyValue, path, budget, decode + 1, depth + 1);
+    return r === parsed ? s : JSON.stringify(r === REMOVED ? null : r);
+  }
+
+  /** Every span of `s` to redact (patterns, then `name=value` pairs whose name is a key rule), or undefined. */
+  #spans(s: string, budget: Budget): Array<[number, number, RedactionStrategy]> | undefined {
+    if (s.length < 6) return undefined;
+    if (s.length > this.#limits.maxStringLength) return [[0, s.length, this.#strategy]];
     let spans: Array<[number, number, RedactionStrategy]> | undefined;
     for (const p of this.#patterns) {
       if (p.precheck && !p.precheck(s)) continue;
-      p.regex.lastIndex = 0;
-      let m: RegExpExecArray | null;
-      while ((m = p.regex.exec(s)) !== null) {
-        if (m[0] === "") {
-          p.regex.lastIndex++;
-          continue;
+      for (const [start, end] of p.find(s)) (spans ??= []).push([start, end, p.strategy]);
+    }
+    if (s.includes("=") || s.includes(":")) {
+      for (const [start, end, strategy] of this.#pairs(s, budget)) (spans ??= []).push([start, end, strategy]);
+    }
+    return spans;
+  }
+
+  /**
+   * Values of `name=value` pairs (URL queries, form bodies, cookies, free text) and of `"name": value`
+   * members of JSON fragments, whose name is a key rule: `?token=abc`, `a=1&password=x`, `{"otp":"1"`.
+   * Each `=` or `:` looks back a bounded distance; a matched value is skipped over: linear.
+   */
+  #pairs(s: string, _budget: Budget): Array<[number, number, RedactionStrategy]> {
+    const out: Array<[number, number, RedactionStrategy]> = [];
+    let from = 0;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c !== 61 /* = */ && c !== 58 /* : */) continue;
+      if (i < from) continue;
+      let nameEnd = i;
+      let quoted = false;
+      if (c === 58) {
+        // only `"name": value` (JSON fragments): a bare colon is a time, a scheme, an action name
+        let k = i - 1;
+        while (k >= 0 && s.charCodeAt(k) <= 32 && i - k < 8) k--;
+        if (s.charCodeAt(k) !== 34) continue;
+        nameEnd = k;
+        // JSON text inside JSON text escapes its quotes: `\"name\":`
+        while (nameEnd > 0 && s.charCodeAt(nameEnd - 1) === 92 && nameEnd > i - 16) nameEnd--;
+        quoted = true;
+      }
+      let k = nameEnd - 1;
+      const limit = Math.max(from, nameEnd - MAX_PAIR_NAME);
+      while (k >= limit && isPairNameChar(s.charCodeAt(k))) k--;
+      const nameStart = k + 1;
+      if (nameStart >= nameEnd) continue;
+      if (quoted ? s.charCodeAt(k) !== 34 : !isPairStart(s.charCodeAt(k))) continue;
+      const strategy = this.#pairNameMatch(s.slice(nameStart, nameEnd));
+      if (!strategy) continue;
+      // the value: a quoted string to its closing quote, else up to a delimiter
+      let v = i + 1;
+      while (v < s.length && s.charCodeAt(v) === 32 && c === 58) v++;
+      let escaped = 0;
+      while (s.charCodeAt(v + escaped) === 92 && escaped < 16) escaped++;
+      let end = v;
+      if (s.charCodeAt(v + escaped) === 34) {
+        v += escaped;
+        end = v + 1;
+        // to the closing quote; an escaped opening quote closes at the first escaped quote
+        while (end < s.length && s.charCodeAt(end) !== 34) {
+          if (s.charCodeAt(end) === 92) {
+            if (escaped > 0 && s.charCodeAt(end + 1) === 34) break;
+            if (escaped > 0) {
+              end++;
+              continue;
+            }
+            end += 2;
+            continue;
+          }
+          end++;
         }
-        if (p.validate && !p.validate(m[0])) continue;
-        let start = m.index;
-        let end = m.index + m[0].length;
-        const g = p.group ? m.indices?.groups?.secret : undefined;
-        if (g) [start, end] = g;
-        (spans ??= []).push([start, end, p.strategy]);
+        end = Math.min(end, s.length);
+        if (end > v + 1) out.push([v + 1, end, strategy]);
+      } else {
+        while (end < s.length && !isPairValueEnd(s.charCodeAt(end))) end++;
+        if (end > v) out.push([v, end, strategy]);
+      }
+      from = end;
+      i = end - 1;
+    }
+    return out;
+  }
+
+  /** A pair's name (`token`, `user%5Bpassword%5D`, `user[password]`, `auth.code`) against the key rules. */
+  #pairNameMatch(raw: string): RedactionStrategy | undefined {
+    const known = this.#pairNames.get(raw);
+    if (known !== undefined) return known ?? undefined;
+    const strategy = this.#pairNameRule(raw);
+    if (this.#pairNames.size > 10_000) this.#pairNames.clear();
+    this.#pairNames.set(raw, strategy ?? null);
+    return strategy;
+  }
+
+  #pairNameRule(raw: string): RedactionStrategy | undefined {
+    let name = raw;
+    if (name.includes("%")) {
+      try {
+        name = decodeURIComponent(name);
+      } catch {
+        // not valid percent-encoding: matched as written
       }
     }
-    if (!spans) return s;
+    const segments = name.split(/[[\].]+/).filter((x) => x !== "").map((x) => this.#norm(x));
+    return segments.length > 0 ? this.#keyMatch(segments) : undefined;
+  }
+
+  #replace(s: string, spans: Array<[number, number, RedactionStrategy]>): string {
     spans.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
     let out = "";
     let at = 0;
     for (const [start, end, strategy] of spans) {
-      if (start < at) continue; // overlaps an earlier match: the earlier (longer) one wins
-      out += s.slice(at, start) + this.#replacement(s.slice(start, end), strategy);
+      if (end <= at) continue; // inside an earlier (longer) match
+      const from = Math.max(start, at);
+      out += s.slice(at, from) + this.#replacement(s.slice(from, end), strategy);
       at = end;
     }
     return out + s.slice(at);
@@ -344,23 +602,70 @@ export class RedactionProcessor implements LogRecordProcessor {
   /** A whole value under a matching key. */
   #apply(value: AnyValue, strategy: RedactionStrategy): Redacted {
     if (strategy === "remove") return REMOVED;
-    if (strategy === "hash") return this.#hash(typeof value === "string" ? value : jcs(value));
+    if (strategy === "hash") {
+      let text: string;
+      try {
+        text = typeof value === "string" ? value : jcs(value);
+      } catch {
+        return this.#mask; // a value too deep or odd to hash is masked instead
+      }
+      return this.#hash(text);
+    }
     return this.#mask;
   }
 
   #hash(text: string): string {
-    if (this.#hashKey) return "hmac-sha256:" + createHmac("sha256", this.#hashKey).update(text).digest("hex");
-    return "sha256:" + createHash("sha256").update(text).digest("hex");
+    if (this.#hashKey) return (this.#hashTagged ? "hmac-sha256:" : "") + createHmac("sha256", this.#hashKey).update(text).digest("hex");
+    return (this.#hashTagged ? "sha256:" : "") + createHash("sha256").update(text).digest("hex");
   }
 
   #norm(segment: string): string {
     let n = this.#normCache.get(segment);
     if (n === undefined) {
-      n = segment.toLowerCase().replace(/[-_]/g, "");
+      n = segment.normalize("NFKC").toLowerCase().replace(/[-_\s]/g, "");
       if (this.#normCache.size < 10_000) this.#normCache.set(segment, n);
     }
     return n;
   }
+}
+
+function isContainer(value: unknown): value is AnyValue[] | Record<string, AnyValue> {
+  return value !== null && typeof value === "object" && !(value instanceof Uint8Array);
+}
+
+/** A user's linear matcher, guarded: a throw or a nonsense span fails the record closed, never passes it. */
+function userMatcher(match: (value: string) => Array<[number, number]>): Matcher {
+  return (s) => {
+    const spans: Span[] = [];
+    for (const [start, end] of match(s)) {
+      if (Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end <= s.length && start < end) spans.push([start, end]);
+    }
+    return spans;
+  };
+}
+
+/** A user's regular expression as a matcher; a named group `secret` narrows the span. */
+function regexMatcher(regex: RegExp, validate: ((match: string) => boolean) | undefined): Matcher {
+  const group = regex.source.includes("(?<secret>");
+  let flags = regex.flags;
+  if (!flags.includes("g")) flags += "g";
+  if (group && !flags.includes("d")) flags += "d";
+  const re = new RegExp(regex.source, flags);
+  return (s) => {
+    const spans: Span[] = [];
+    re.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(s)) !== null) {
+      if (m[0] === "") {
+        re.lastIndex++;
+        continue;
+      }
+      if (validate && !validate(m[0])) continue;
+      const g = group ? m.indices?.groups?.secret : undefined;
+      spans.push(g ? [g[0], g[1]] : [m.index, m.index + m[0].length]);
+    }
+    return spans;
+  };
 }
 
 /** better-auth-audit-logs' `piiRedaction` option: `{ enabled, strategy, fields }`. */
@@ -376,15 +681,17 @@ const FIELD_ATTRIBUTE: Record<string, string> = { ipAddress: "client.address", u
 
 /**
  * RedactionProcessor options from better-auth-audit-logs' `piiRedaction`, so users can move over:
- * the named fields get the chosen strategy (emails too, by pattern); the default secret keys stay
- * masked whether PII redaction is enabled or not.
+ * the chosen strategy applies to the default secret keys and the named fields alike (emails too, by
+ * pattern), hashes as 64 hex digits; disabled, the default secret keys are still masked.
  */
 export function piiRedactionToOptions(config: PiiRedactionConfig = {}): RedactionOptions {
   if (!config.enabled) return {};
   const strategy = config.strategy ?? "mask";
   const fields = config.fields ?? [];
   return {
+    strategy,
     extraKeys: fields.map((f) => ({ key: FIELD_ATTRIBUTE[f] ?? f, strategy })),
     emailStrategy: strategy,
+    hashFormat: "hex",
   };
 }

@@ -1,6 +1,7 @@
 import type { AuditLogEntry } from "./entry.js";
 import { outcomeOf, statusOf } from "./entry.js";
 import type { AuditOrigin, AuditSeverity } from "../event.js";
+import { parseJsonSafely } from "../safe-keys.js";
 
 /** A where clause in better-auth's adapter vocabulary. */
 export interface StoreWhere {
@@ -28,6 +29,8 @@ export interface StoreAdapter {
   count(data: { model: string; where?: StoreWhere[] }): Promise<number>;
   deleteMany(data: { model: string; where: StoreWhere[] }): Promise<number>;
   updateMany(data: { model: string; where: StoreWhere[]; update: Record<string, unknown> }): Promise<number>;
+  /** better-auth's wrapped adapters always have it (sequential where the database has no transactions). */
+  transaction?<R>(callback: (trx: Omit<StoreAdapter, "transaction">) => Promise<R>): Promise<R>;
 }
 
 /** The schema key of the table (`schema.auditLog.modelName` renames the table, not the key). */
@@ -64,7 +67,7 @@ export function rowFromEntry(entry: AuditLogEntry): AuditLogRow {
     severity: entry.severity,
     ipAddress: entry.ipAddress,
     userAgent: entry.userAgent ?? null,
-    metadata: entry.metadata ? JSON.stringify(entry.metadata) : null,
+    metadata: entry.metadata && Object.keys(entry.metadata).length > 0 ? JSON.stringify(entry.metadata) : null,
     createdAt: entry.createdAt,
     sessionId: entry.sessionId,
     actorId: entry.actorId,
@@ -102,13 +105,20 @@ export function entryFromRow(row: AuditLogRow): AuditLogEntry {
   };
 }
 
-function parseMetadata(value: unknown): Record<string, unknown> | null {
-  if (value === null || value === undefined || value === "") return null;
-  if (typeof value === "object") return value as Record<string, unknown>;
+/** better-auth-audit-logs' reading: absent or unreadable metadata is `{}`, a non-object JSON value is kept under `value`. */
+function parseMetadata(value: unknown): Record<string, unknown> {
+  if (value === null || value === undefined || value === "") return {};
+  // a JSON column some adapters hand back as an object: read it as its text would be
+  if (typeof value === "object") return metadataFromText(JSON.stringify(value) ?? "null");
+  return metadataFromText(String(value));
+}
+
+function metadataFromText(text: string): Record<string, unknown> {
   try {
-    const parsed: unknown = JSON.parse(String(value));
-    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { value: parsed };
+    const parsed: unknown = parseJsonSafely(text);
+    if (parsed === null) return {};
+    return typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { value: parsed };
   } catch {
-    return { value };
+    return { value: text };
   }
 }

@@ -1,6 +1,7 @@
 import type { ReadableLogRecord } from "@opentelemetry/sdk-logs";
 import { fromAttributes } from "../attributes.js";
 import type { AuditEvent, AuditOrigin, AuditOutcome, AuditSeverity } from "../event.js";
+import { unflatten } from "../safe-keys.js";
 
 /** better-auth-audit-logs' word for an outcome, kept in the `status` column so its tables stay readable. */
 export type AuditStatus = "success" | "failed";
@@ -29,7 +30,8 @@ export interface AuditLogEntry {
   method: string | null;
   path: string | null;
   statusCode: number | null;
-  metadata: Record<string, unknown> | null;
+  /** As given (`{}` when none): better-auth-audit-logs' shape. */
+  metadata: Record<string, unknown>;
   createdAt: Date;
 }
 
@@ -62,25 +64,9 @@ export function entryFromEvent(event: AuditEvent, eventName: string | null = nul
     method: event.method ?? null,
     path: event.path ?? null,
     statusCode: event.statusCode ?? null,
-    metadata: event.metadata ? unflatten(event.metadata) : null,
+    metadata: event.metadata ? unflatten(event.metadata).value : {},
     createdAt: event.time,
   };
-}
-
-/** `{ "requestBody.rememberMe": true }` (flattened attributes) → `{ requestBody: { rememberMe: true } }`. */
-export function unflatten(flat: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(flat)) {
-    const parts = key.split(".");
-    let node = out;
-    for (const part of parts.slice(0, -1)) {
-      const next = node[part];
-      if (next === null || typeof next !== "object" || Array.isArray(next)) node[part] = {};
-      node = node[part] as Record<string, unknown>;
-    }
-    node[parts[parts.length - 1]] = value;
-  }
-  return out;
 }
 
 /** The entry without its user agent, unless asked: endpoints return this. */

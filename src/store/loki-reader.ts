@@ -1,4 +1,6 @@
+import * as z from "zod";
 import { AUDIT_ATTR, fromAttributes } from "../attributes.js";
+import { optionSchemas, parseOptions } from "../options.js";
 import type { AuditEvent } from "../event.js";
 import {
   countEntries,
@@ -22,6 +24,14 @@ export interface LokiAuditReaderOptions extends LokiConnection {
 }
 
 const DAY_MS = 86_400_000;
+
+const optionsSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }),
+  headers: z.record(z.string(), z.string()).optional(),
+  timeoutMs: optionSchemas.positiveInt().optional(),
+  selector: z.string().regex(/^\{.*\}$/s, "a LogQL stream selector such as {audit_stream=\"audit\"}").optional(),
+  lookbackMs: optionSchemas.positiveInt().optional(),
+});
 const DEFAULT_LIMIT = 50;
 
 /** Structured-metadata names of the filterable attributes (Loki writes `.` as `_`). */
@@ -47,6 +57,7 @@ export class LokiAuditReader implements AuditReader {
   readonly #lookbackMs: number;
 
   constructor(options: LokiAuditReaderOptions) {
+    parseOptions("LokiAuditReader", optionsSchema, options);
     const { selector = DEFAULT_AUDIT_SELECTOR, lookbackMs = 30 * DAY_MS, ...conn } = options;
     this.#conn = conn;
     this.#selector = selector;

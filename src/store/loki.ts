@@ -9,6 +9,7 @@
  * metadata alone is not (Loki renames `.` → `_`, stringifies every value, drops EventName).
  */
 import { AUDIT_ATTR } from "../attributes.js";
+import { bareObject } from "../safe-keys.js";
 import type { AnyValue } from "@opentelemetry/api";
 import { fromOtlpValue, type OtlpAnyValue, type OtlpKeyValue } from "../chain/canonical.js";
 import { CHAIN_ATTR, CHECKPOINT_ATTR } from "../chain/format.js";
@@ -263,7 +264,8 @@ function fromMetadata(entry: LokiEntry): OtlpFlatRecord {
 
 /** A plain attribute object of a record read back (for fromAttributes). */
 export function plainAttributes(record: OtlpFlatRecord): Record<string, AnyValue> {
-  const out: Record<string, AnyValue> = {};
+  // prototype-free: an attribute named `__proto__` read back from Loki stays a plain key
+  const out = bareObject<AnyValue>();
   for (const kv of record.attributes ?? []) out[kv.key] = fromOtlpValue(kv.value);
   return out;
 }

@@ -1,4 +1,6 @@
+import * as z from "zod";
 import type { AuditOrigin, AuditOutcome, AuditSeverity } from "../event.js";
+import { optionSchemas, parseOptions } from "../options.js";
 import { AUDIT_LOG_MODEL, entryFromRow, type AuditLogRow, type StoreAdapter, type StoreWhere } from "./adapter.js";
 import { statusOf, type AuditLogEntry } from "./entry.js";
 
@@ -40,6 +42,11 @@ export class DatabaseReader implements AuditReader {
   #model: string;
 
   constructor(options: { adapter: StoreAdapter | (() => StoreAdapter); model?: string }) {
+    parseOptions(
+      "DatabaseReader",
+      z.strictObject({ adapter: z.union([optionSchemas.withMethods<StoreAdapter>("findMany", "findOne", "count"), optionSchemas.fn()]), model: z.string().min(1).optional() }),
+      options,
+    );
     this.#adapter = options.adapter;
     this.#model = options.model ?? AUDIT_LOG_MODEL;
   }

@@ -1,4 +1,6 @@
 import { diag } from "@opentelemetry/api";
+import * as z from "zod";
+import { optionSchemas, parseOptions } from "../options.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** better-auth-audit-logs' default: one sweep a day at most. */
@@ -20,6 +22,15 @@ export interface RetentionSweeperOptions extends RetentionOptions {
   now?: () => number;
 }
 
+/** `retention`'s schema (the plugin's option and the sweeper's own). */
+export const retentionShape = {
+  enabled: z.boolean().optional(),
+  days: z.number().positive().finite(),
+  intervalMs: optionSchemas.positiveInt().max(2 ** 31 - 1).optional(),
+};
+export const retentionSchema = z.strictObject(retentionShape);
+const sweeperSchema = z.strictObject({ ...retentionShape, deleteBefore: optionSchemas.fn(), now: optionSchemas.fn().optional() });
+
 /**
  * Deletes records older than `days`: on an unref'd timer (never keeps the process alive) and
  * opportunistically after writes, at most once per interval however often it is asked.
@@ -34,7 +45,7 @@ export class RetentionSweeper {
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: RetentionSweeperOptions) {
-    if (!(options.days > 0)) throw new RangeError("retention.days must be a positive number");
+    parseOptions("RetentionSweeper", sweeperSchema, options);
     this.days = options.days;
     this.intervalMs = options.intervalMs ?? DEFAULT_RETENTION_INTERVAL_MS;
     this.#deleteBefore = options.deleteBefore;

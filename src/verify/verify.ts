@@ -1,7 +1,8 @@
 import type { AnyValue } from "@opentelemetry/api";
 import type { ReadableLogRecord } from "@opentelemetry/sdk-logs";
 import type { KeyObject } from "node:crypto";
-import { canonicalFromOtlp, canonicalFromSdk, fromOtlpValue, type SdkRecordLike } from "../chain/canonical.js";
+import { canonicalFromOtlp, canonicalFromSdk, fromOtlpValue, type OtlpAnyValue, type OtlpKeyValue, type OtlpLogRecord, type SdkRecordLike } from "../chain/canonical.js";
+import { AuditOptionsError } from "../errors.js";
 import { CHAIN_ATTR, CHECKPOINT_ATTR, CHECKPOINT_EVENT, GENESIS_PREV, type HashAlg } from "../chain/format.js";
 import {
   publicKey as toPublicKey,
@@ -27,6 +28,8 @@ export type ProblemKind =
   | "unchained" // an audit record without chain attributes
   | "unkeyed" // a chain hashed without a key although a key was given
   | "key-required" // a keyed chain verified without the key: content not checked
+  | "duplicate-key" // an attribute key given twice: readers disagree on which value counts (tampering)
+  | "empty" // no chained audit record in the input: nothing was proven
   | "checkpoint-signature"
   | "checkpoint-root";
 
@@ -74,6 +77,8 @@ export interface VerifyOptions {
   requireClosed?: boolean;
   /** Scopes whose records must be chained. Default `["otel-auth-audit"]`; records of other scopes are checked only if chained. */
   scopes?: ScopeSelection;
+  /** Input without any chained audit record verifies (ok) instead of failing as `empty`. Default false. */
+  allowEmpty?: boolean;
   /** Called now and then while hashing: (records done, records in total). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -111,6 +116,10 @@ const isSdk = (r: VerifiableRecord): r is ReadableLogRecord => "hrTime" in r && 
  * order does not matter, and exact re-deliveries (same seq, same hash) are only reported as info.
  */
 export function verifyRecords(records: Iterable<VerifiableRecord>, options: VerifyOptions = {}): VerifyResult {
+  // "" is not "no key": a caller who passes a key means one (an unset env var gives undefined)
+  if (options.key !== undefined && (options.key as { length?: number }).length === 0) {
+    throw new AuditOptionsError("otel-auth-audit: verifyRecords: option `key` is empty; leave it out to verify without a key", "key", "verifyRecords");
+  }
   const key = secretKey(options.key);
   const pub = options.publicKey ? toPublicKey(options.publicKey) : undefined;
   const inScope = scopeFilter(options.scopes);
@@ -128,6 +137,16 @@ export function verifyRecords(records: Iterable<VerifiableRecord>, options: Veri
         problems.push({ chain: "", seq: null, kind: "unchained", level: "error", message: `an audit record (${describe(record)}) carries no chain attributes` });
       }
       continue;
+    }
+    const duplicated = otlp ? duplicateKeyOf(record as OtlpFlatRecord) : undefined;
+    if (duplicated !== undefined) {
+      problems.push({
+        chain: fields.chain,
+        seq: typeof fields.seq === "number" ? fields.seq : null,
+        kind: "duplicate-key",
+        level: "error",
+        message: `a record carries the attribute ${JSON.stringify(duplicated)} twice (${describe(record)}): collectors keep both and readers take different ones`,
+      });
     }
     const entry: Entry = {
       record,
@@ -152,6 +171,15 @@ export function verifyRecords(records: Iterable<VerifiableRecord>, options: Veri
     }));
   }
   options.onProgress?.(total, total);
+  if (chains.size === 0 && !options.allowEmpty) {
+    problems.push({
+      chain: "",
+      seq: null,
+      kind: "empty",
+      level: "error",
+      message: total === 0 ? "the input holds no log records: nothing was verified" : `none of the ${total} records is a chained audit record: nothing was verified`,
+    });
+  }
   reports.sort((a, b) => a.id.localeCompare(b.id));
   const ok = !problems.some((p) => p.level === "error");
   return { ok, records: total, chains: reports, problems };
@@ -289,6 +317,9 @@ function verifyChain(
     expected = e.seq + 1;
   }
 
+  if (pub && checkpoints === 0) {
+    report(null, "checkpoint-signature", "a public key was given but the chain has no checkpoint: nothing in it is signed");
+  }
   const size = chosen.length ? chosen[chosen.length - 1].seq : 0;
   const closed = finalSeq > 0 && finalSeq === size;
   if (!closed) {
@@ -357,6 +388,31 @@ function checkpointFields(get: (key: string) => AnyValue): CheckpointFields {
     signature: str(CHECKPOINT_ATTR.signature),
     final: get(CHECKPOINT_ATTR.final) === true,
   };
+}
+
+/** The first attribute key that appears twice in a record (top level, or inside a body or attribute map). */
+export function duplicateKeyOf(record: OtlpLogRecord): string | undefined {
+  return duplicateIn(record.attributes) ?? (record.body ? duplicateInValue(record.body) : undefined);
+}
+
+function duplicateIn(values: OtlpKeyValue[] | undefined): string | undefined {
+  if (!values || values.length < 2) return values?.[0]?.value ? duplicateInValue(values[0].value) : undefined;
+  const seen = new Set<string>();
+  for (const kv of values) {
+    if (seen.has(kv.key)) return kv.key;
+    seen.add(kv.key);
+  }
+  for (const kv of values) {
+    const nested = kv.value ? duplicateInValue(kv.value) : undefined;
+    if (nested !== undefined) return `${kv.key}.${nested}`;
+  }
+  return undefined;
+}
+
+function duplicateInValue(v: OtlpAnyValue): string | undefined {
+  if (v.kvlistValue) return duplicateIn(v.kvlistValue.values);
+  if (v.arrayValue?.values) for (const x of v.arrayValue.values) if (x) { const d = duplicateInValue(x); if (d !== undefined) return d; }
+  return undefined;
 }
 
 function describe(r: VerifiableRecord): string {

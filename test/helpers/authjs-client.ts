@@ -1,7 +1,7 @@
 /**
  * In-process clients for Auth.js handlers: one browser (IP, user agent, cookie jar) driving the
- * csrf → callback → session → signout flow, through a web handler (v5 `Auth`) or a
- * Pages Router `(req, res)` handler (next-auth 4), with no Next.js server.
+ * csrf → callback → session → signout flow, through a web handler (v5 `Auth`) in process, or a
+ * Pages Router `(req, res)` handler (next-auth 4) behind a real node:http server.
  */
 export const BASE_URL = "http://localhost:3000";
 export const CLIENT_IP = "203.0.113.9";
@@ -30,11 +30,18 @@ type Send = (method: string, path: string, form: Record<string, string> | undefi
   body: unknown;
 }>;
 
-function client(basePath: string, send: Send): AuthClient {
+/** What the browser's requests carry besides cookies: by default a client behind one private proxy hop. */
+export interface ClientIdentity {
+  forwardedFor?: string;
+  userAgent?: string;
+}
+
+function client(basePath: string, send: Send, identity: ClientIdentity = {}): AuthClient {
   const cookies = new Map<string, string>();
+  const forwardedFor = "forwardedFor" in identity ? identity.forwardedFor : `${CLIENT_IP}, 10.0.0.1`;
   const headers = () => ({
-    "x-forwarded-for": `${CLIENT_IP}, 10.0.0.1`,
-    "user-agent": USER_AGENT,
+    ...(forwardedFor !== undefined ? { "x-forwarded-for": forwardedFor } : {}),
+    "user-agent": identity.userAgent ?? USER_AGENT,
     host: "localhost:3000",
     ...(cookies.size > 0 ? { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join("; ") } : {}),
   });
@@ -85,7 +92,7 @@ const readBody = async (response: Response): Promise<unknown> => {
 };
 
 /** A browser against a web handler: `(request) => Auth(request, config)`. */
-export function webClient(handler: (request: Request) => Promise<Response>, basePath = "/auth"): AuthClient {
+export function webClient(handler: (request: Request) => Promise<Response>, basePath = "/auth", identity?: ClientIdentity): AuthClient {
   return client(basePath, async (method, path, form, headers) => {
     const response = await handler(
       new Request(`${BASE_URL}${path}`, {
@@ -100,46 +107,7 @@ export function webClient(handler: (request: Request) => Promise<Response>, base
       setCookies: response.headers.getSetCookie(),
       body: await readBody(response),
     };
-  });
-}
-
-/** The request and response a Next.js Pages API route hands `NextAuth(req, res)`: parsed body, query, cookies. */
-export interface FakeApiResponse {
-  statusCode: number;
-  headers: Map<string, unknown>;
-  body: unknown;
-  status(code: number): FakeApiResponse;
-  setHeader(name: string, value: unknown): FakeApiResponse;
-  getHeader(name: string): unknown;
-  json(body: unknown): void;
-  send(body: unknown): void;
-  end(): void;
-}
-
-function fakeResponse(): FakeApiResponse {
-  const res: FakeApiResponse = {
-    statusCode: 200,
-    headers: new Map(),
-    body: undefined,
-    status(code) {
-      res.statusCode = code;
-      return res;
-    },
-    setHeader(name, value) {
-      res.headers.set(name.toLowerCase(), value);
-      return res;
-    },
-    getHeader: (name) => res.headers.get(name.toLowerCase()),
-    json(body) {
-      res.setHeader("content-type", "application/json");
-      res.body = body;
-    },
-    send(body) {
-      res.body = typeof body === "string" ? readJson(body) : body;
-    },
-    end() {},
-  };
-  return res;
+  }, identity);
 }
 
 const readJson = (text: string): unknown => {
@@ -150,34 +118,81 @@ const readJson = (text: string): unknown => {
   }
 };
 
-/** A browser against a Pages Router handler: `NextAuth(authOptions)` mounted at `/api/auth/[...nextauth]`. */
-export function pagesClient(handler: (req: object, res: FakeApiResponse) => unknown, basePath = "/api/auth"): AuthClient {
-  return client(basePath, async (method, path, form, headers) => {
-    const url = new URL(`${BASE_URL}${path}`);
-    const cookie = headers.cookie ?? "";
-    const req = {
-      method,
-      url: url.pathname + url.search,
-      headers,
-      query: { ...Object.fromEntries(url.searchParams), nextauth: url.pathname.slice(basePath.length + 1).split("/") },
-      // Next.js hands the handler parsed, decoded cookies
-      cookies: Object.fromEntries(
-        cookie
-          .split(/;\s*/)
-          .filter(Boolean)
-          .map((c) => [c.slice(0, c.indexOf("=")), decodeURIComponent(c.slice(c.indexOf("=") + 1))]),
-      ),
-      body: form ?? {},
-    };
-    const res = fakeResponse();
-    await handler(req, res);
-    const setCookie = res.getHeader("set-cookie");
-    const location = res.getHeader("location");
-    return {
-      status: res.statusCode,
-      location: typeof location === "string" ? location : null,
-      setCookies: Array.isArray(setCookie) ? (setCookie as string[]) : typeof setCookie === "string" ? [setCookie] : [],
-      body: res.body,
-    };
+/**
+ * A real node:http server shaped like a Next.js Pages API route (`pages/api/auth/[...nextauth].ts`):
+ * parsed body (form or JSON), `query.nextauth`, parsed cookies, and `res.status/json/send` as
+ * Next.js adds them. Listens on 127.0.0.1, port 0; `close()` stops it.
+ */
+export async function pagesServer(
+  handler: (req: object, res: object) => unknown,
+  basePath = "/api/auth",
+): Promise<{ url: string; close(): Promise<void>; client(identity?: ClientIdentity): AuthClient }> {
+  const { createServer } = await import("node:http");
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const text = Buffer.concat(chunks).toString("utf8");
+      const type = req.headers["content-type"] ?? "";
+      const url = new URL(req.url ?? "/", "http://127.0.0.1");
+      const api = Object.assign(req, {
+        query: { ...Object.fromEntries(url.searchParams), nextauth: url.pathname.slice(basePath.length + 1).split("/") },
+        cookies: Object.fromEntries(
+          (req.headers.cookie ?? "")
+            .split(/;\s*/)
+            .filter(Boolean)
+            .map((c) => [c.slice(0, c.indexOf("=")), decodeURIComponent(c.slice(c.indexOf("=") + 1))]),
+        ),
+        body: type.includes("json") ? readJson(text) : Object.fromEntries(new URLSearchParams(text)),
+      });
+      const out = Object.assign(res, {
+        status(code: number) {
+          res.statusCode = code;
+          return out;
+        },
+        json(body: unknown) {
+          res.setHeader("content-type", "application/json");
+          res.end(JSON.stringify(body));
+        },
+        send(body: unknown) {
+          if (body !== null && typeof body === "object") return out.json(body);
+          res.end(body === undefined ? undefined : String(body));
+        },
+      });
+      Promise.resolve(handler(api, out)).then(
+        () => void (res.writableEnded || res.end()),
+        (error: unknown) => {
+          res.statusCode = 500;
+          res.end(String(error));
+        },
+      );
+    });
   });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  const origin = `http://127.0.0.1:${port}`;
+  return {
+    url: origin,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    client: (identity?: ClientIdentity) =>
+      client(
+        basePath,
+        async (method, path, form, headers) => {
+          const response = await fetch(`${origin}${path}`, {
+            method,
+            redirect: "manual",
+            signal: AbortSignal.timeout(10_000),
+            headers: form ? { ...headers, "content-type": "application/x-www-form-urlencoded" } : headers,
+            body: form ? new URLSearchParams(form).toString() : undefined,
+          });
+          return {
+            status: response.status,
+            location: response.headers.get("location"),
+            setCookies: response.headers.getSetCookie(),
+            body: await readBody(response),
+          };
+        },
+        identity,
+      ),
+  };
 }

@@ -46,6 +46,13 @@ export class OtlpReceiver {
   reply: (n: number) => Reply = () => ({});
   /** Which records to keep whole (in `kept`). */
   keep: (record: OtlpLogRecordJson) => boolean = () => false;
+  /**
+   * Records the receiver refuses, as a collector does a value it cannot parse: a request holding
+   * one is answered 400 as a whole. Default: `doubleValue: null` anywhere (JSON's NaN/Infinity).
+   */
+  refuse: (record: OtlpLogRecordJson) => boolean = (record) => JSON.stringify(record).includes('"doubleValue":null');
+  /** Records refused (each time a request holding them was answered 400). */
+  refused = 0;
   readonly #server = createServer((req, res) => this.#handle(req, res));
   readonly #t0 = Date.now();
   #port = 0;
@@ -113,7 +120,14 @@ export class OtlpReceiver {
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       const n = this.#count++;
-      const { status = 200, headers = {}, delayMs = 0 } = this.reply(n);
+      let { status = 200, headers = {}, delayMs = 0 } = this.reply(n);
+      if (status >= 200 && status < 300) {
+        const bad = this.#records(Buffer.concat(chunks).toString("utf8")).filter((r) => this.refuse(r)).length;
+        if (bad > 0) {
+          status = 400;
+          this.refused += bad;
+        }
+      }
       const answer = () => {
         let records = 0;
         if (status >= 200 && status < 300) {
@@ -132,21 +146,24 @@ export class OtlpReceiver {
     });
   }
 
+  #records(text: string): OtlpLogRecordJson[] {
+    let body: { resourceLogs?: Array<{ scopeLogs?: Array<{ logRecords?: OtlpLogRecordJson[] }> }> };
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return [];
+    }
+    return (body.resourceLogs ?? []).flatMap((rl) => (rl.scopeLogs ?? []).flatMap((sl) => sl.logRecords ?? []));
+  }
+
   #accept(text: string): number {
-    const body = JSON.parse(text) as {
-      resourceLogs?: Array<{ scopeLogs?: Array<{ logRecords?: OtlpLogRecordJson[] }> }>;
-    };
     let records = 0;
-    for (const rl of body.resourceLogs ?? []) {
-      for (const sl of rl.scopeLogs ?? []) {
-        for (const record of sl.logRecords ?? []) {
-          records++;
-          this.accepted++;
-          const id = record.attributes?.find((a) => a.key === "audit.id")?.value?.stringValue;
-          if (id !== undefined) this.ids.set(id, (this.ids.get(id) ?? 0) + 1);
-          if (this.keep(record)) this.kept.push(record);
-        }
-      }
+    for (const record of this.#records(text)) {
+      records++;
+      this.accepted++;
+      const id = record.attributes?.find((a) => a.key === "audit.id")?.value?.stringValue;
+      if (id !== undefined) this.ids.set(id, (this.ids.get(id) ?? 0) + 1);
+      if (this.keep(record)) this.kept.push(record);
     }
     return records;
   }

@@ -1,18 +1,17 @@
-import {
-  context,
-  diag,
-  metrics,
-  SeverityNumber,
-  type Counter,
-  type MeterProvider,
-} from "@opentelemetry/api";
+import { context, diag, SeverityNumber, type MeterProvider } from "@opentelemetry/api";
 import { ExportResultCode, hrTime, suppressTracing, type ExportResult } from "@opentelemetry/core";
 import type { LogRecordExporter, LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord } from "@opentelemetry/sdk-logs";
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import * as z from "zod";
 import { SpoolFullError, SpoolLockedError } from "../errors.js";
 import { newEventId } from "../event.js";
+import { optionSchemas, parseOptions } from "../options.js";
 import { SCOPE_NAME, VERSION } from "../version.js";
-import { Spool, type FsyncPolicy, type SpoolBatch } from "./spool.js";
+import { DeadLetters } from "./dead-letter.js";
+import { isLocked } from "./lock.js";
+import { SpoolMetrics, type DropReason } from "./metrics.js";
+import { hasSegments, Spool, type FsyncPolicy, type SpoolBatch } from "./spool.js";
 
 export type { FsyncPolicy } from "./spool.js";
 
@@ -57,6 +56,12 @@ export interface DurableLogRecordProcessorOptions {
   retryMaxDelayMillis?: number;
   /** forceFlush() gives up waiting after this long (records stay spooled). Default 10 000. */
   flushTimeoutMillis?: number;
+  /**
+   * shutdown() returns within about this long, whatever the exporter does; what is still spooled
+   * then is kept on disk, sent after the next start, and named in a process warning (path and
+   * count). Default 5 000.
+   */
+  shutdownTimeoutMillis?: number;
   /** For the self-observability metrics. Default: the global MeterProvider. */
   meterProvider?: MeterProvider;
 }
@@ -81,8 +86,16 @@ export interface DurableHealth {
   nextRetryAt: Date | undefined;
   /** Found in the spool at start, from an earlier run. */
   recoveredRecords: number;
+  /** Damaged frames skipped (at start and since), each costing that frame alone. */
+  damagedFrames: number;
+  /** Segment files of another format version (or unreadable), left untouched in the directory. */
+  unreadableSegments: string[];
+  /** Where records the receiver permanently refused are kept (OTLP JSON lines). */
+  deadLetterFile: string;
+  /** Other spool directories of this app holding unsent records that no live process owns. */
+  strandedSpools: string[];
   /** Counts since start. */
-  totals: { spooled: number; exported: number; retried: number; dropped: number };
+  totals: { spooled: number; exported: number; retried: number; dropped: number; deadLettered: number };
 }
 
 const DEFAULTS = {
@@ -97,37 +110,84 @@ const DEFAULTS = {
   retryInitialDelayMillis: 500,
   retryMaxDelayMillis: 30_000,
   flushTimeoutMillis: 10_000,
+  shutdownTimeoutMillis: 5_000,
 };
+
+const { positiveInt, nonNegativeInt } = optionSchemas;
+const optionsSchema = z.strictObject({
+  exporter: optionSchemas.withMethods<LogRecordExporter>("export", "shutdown"),
+  directory: z.string().min(1).optional(),
+  maxBytes: positiveInt().optional(),
+  segmentBytes: positiveInt().optional(),
+  fsync: z.enum(["always", "interval", "never"]).optional(),
+  fsyncIntervalMillis: positiveInt().optional(),
+  overflow: z.enum(["drop-oldest", "reject"]).optional(),
+  batchSize: positiveInt().optional(),
+  scheduledDelayMillis: nonNegativeInt().optional(),
+  exportTimeoutMillis: positiveInt().optional(),
+  retryInitialDelayMillis: positiveInt().optional(),
+  retryMaxDelayMillis: positiveInt().optional(),
+  flushTimeoutMillis: nonNegativeInt().optional(),
+  shutdownTimeoutMillis: nonNegativeInt().optional(),
+  meterProvider: optionSchemas.withMethods<MeterProvider>("getMeter").optional(),
+});
 
 /**
  * Without a configured directory, several live processes of one app in one working directory
- * (cluster workers, parallel test workers) each take the first spool that no live process holds:
- * `spool`, `spool-1`, `spool-2` … A restarted process takes one over and replays what it holds.
+ * (cluster workers, parallel test workers) each take a spool that no live process holds: first
+ * one left with unsent records by a process that is gone (so stranded records are sent), else
+ * the first free of `spool`, `spool-1`, `spool-2` …
  */
 function openFirstFree(base: string, open: (dir: string) => Spool): Spool {
-  for (let i = 0; ; i++) {
+  for (const dir of spoolNames(base)) {
+    if (!existsSync(dir) || !hasSegments(dir) || isLocked(dir)) continue;
     try {
-      return open(i === 0 ? base : `${base}-${i}`);
+      return open(dir);
     } catch (error) {
-      if (!(error instanceof SpoolLockedError) || i >= 63) throw error;
+      if (!(error instanceof SpoolLockedError)) throw error;
     }
   }
+  for (const dir of spoolNames(base)) {
+    try {
+      return open(dir);
+    } catch (error) {
+      if (!(error instanceof SpoolLockedError) || dir === `${base}-63`) throw error;
+    }
+  }
+  throw new SpoolLockedError(base, 0);
 }
+
+const spoolNames = (base: string): string[] => Array.from({ length: 64 }, (_, i) => (i === 0 ? base : `${base}-${i}`));
 
 /** The default spool directory: `OTEL_AUTH_AUDIT_SPOOL_DIR`, else `.otel-auth-audit/spool` under the cwd. */
 export function defaultSpoolDirectory(): string {
   return resolve(process.env.OTEL_AUTH_AUDIT_SPOOL_DIR || ".otel-auth-audit/spool");
 }
 
-type DropReason = "overflow" | "rejected" | "io" | "unserializable" | "too_large";
-
-interface Instruments {
-  provider: MeterProvider;
-  spooled: Counter;
-  exported: Counter;
-  retried: Counter;
-  dropped: Counter;
+/** Other spools of this app (`spool`, `spool-1` …) with records and no live owner. */
+function strandedSpools(base: string, mine: string): string[] {
+  return spoolNames(base).filter((dir) => dir !== mine && existsSync(dir) && hasSegments(dir) && !isLocked(dir));
 }
+
+/**
+ * HTTP statuses that refuse the records themselves (a bad value, too large): the batch is split to
+ * find them. Other 4xx (401, 403, 404, 407: configuration; 408, 429: try later) and 5xx are retried.
+ */
+function isPermanentRejection(error: unknown): boolean {
+  const status = statusOf(error);
+  return status !== undefined && status >= 400 && status < 500 && ![401, 403, 404, 407, 408, 429].includes(status);
+}
+
+function statusOf(error: unknown): number | undefined {
+  if (!error || typeof error !== "object") return undefined;
+  const e = error as Record<string, unknown>;
+  for (const key of ["code", "statusCode", "status"]) if (typeof e[key] === "number") return e[key] as number;
+  return undefined;
+}
+
+const isNoSpace = (error: unknown) => ["ENOSPC", "EDQUOT"].includes((error as NodeJS.ErrnoException)?.code ?? "");
+
+const DEAD_LETTER_EVENT = "audit.spool.dead_letter";
 
 const OVERFLOW_SCOPE = { name: SCOPE_NAME, version: VERSION };
 
@@ -143,7 +203,11 @@ export class DurableLogRecordProcessor implements LogRecordProcessor {
   readonly #exporter: LogRecordExporter;
   readonly #spool: Spool;
   readonly #o: typeof DEFAULTS & { meterProvider?: MeterProvider };
-  #instruments: Instruments | undefined;
+  readonly #metrics: SpoolMetrics;
+  readonly #deadLetters: DeadLetters;
+  readonly #stranded: string[];
+  /** A run of failed spool writes (disk full …): reported once when it starts and once when it ends. */
+  #ioEpisode: { lost: number; since: Date; error: string; noSpace: boolean } | undefined;
   readonly #loop: Promise<void>;
   #stopping = false;
   #closed = false;
@@ -160,27 +224,43 @@ export class DurableLogRecordProcessor implements LogRecordProcessor {
   #lastSuccessAt: Date | undefined;
   #nextRetryAt: Date | undefined;
   #lastRejectReport = 0;
-  readonly #totals = { spooled: 0, exported: 0, retried: 0, dropped: 0 };
+  readonly #totals = { spooled: 0, exported: 0, retried: 0, dropped: 0, deadLettered: 0 };
   /** Records that entered the spool (recovered + spooled) and that left it (exported or dropped); flush waits on these. */
   #entered: number;
   #settled = 0;
   #flushWaiters: Array<{ target: number; resolve: () => void }> = [];
 
   constructor(options: DurableLogRecordProcessorOptions) {
-    const { exporter, directory, meterProvider, ...rest } = options;
+    const { exporter, directory, meterProvider, ...rest } = parseOptions("DurableLogRecordProcessor", optionsSchema, options);
     const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
     this.#o = { ...DEFAULTS, ...defined, meterProvider };
-    if (!(this.#o.maxBytes > 0)) throw new RangeError("otel-auth-audit: maxBytes must be positive");
     this.#o.segmentBytes = Math.max(64 * 1024, Math.min(this.#o.segmentBytes, Math.floor(this.#o.maxBytes / 4)));
     this.#exporter = exporter;
     const open = (dir: string) =>
       new Spool({ directory: dir, segmentBytes: this.#o.segmentBytes, fsync: this.#o.fsync, fsyncIntervalMillis: this.#o.fsyncIntervalMillis });
-    this.#spool = directory ? open(resolve(directory)) : openFirstFree(defaultSpoolDirectory(), open);
+    const base = defaultSpoolDirectory();
+    this.#spool = directory ? open(resolve(directory)) : openFirstFree(base, open);
+    this.#deadLetters = new DeadLetters(this.#spool.directory);
     this.#entered = this.#spool.records;
-    if (this.#spool.recovered.records > 0) {
-      diag.info(`otel-auth-audit: ${this.#spool.recovered.records} audit records found in ${this.#spool.directory} from an earlier run; sending them`);
+    const recovered = this.#spool.recovered;
+    if (recovered.records > 0) {
+      diag.info(`otel-auth-audit: ${recovered.records} audit records found in ${this.#spool.directory} from an earlier run; sending them`);
     }
-    this.#registerGauges();
+    this.#stranded = directory ? [] : strandedSpools(base, this.#spool.directory);
+    if (this.#stranded.length > 0) {
+      warn(
+        `otel-auth-audit: spool directories ${this.#stranded.join(", ")} hold unsent audit records and no live process owns them; ` +
+          `the next process to start takes the first free one and sends what it holds (or give each process its own directory)`,
+        "OTEL_AUTH_AUDIT_STRANDED_SPOOL",
+      );
+    }
+    this.#metrics = new SpoolMetrics(meterProvider, {
+      closed: () => this.#closed,
+      bytes: () => this.#spool.bytes,
+      records: () => this.#spool.records,
+      oldestObservedMs: () => this.#oldestObservedMs(),
+    });
+    if (recovered.damagedFrames > 0) this.#drop(recovered.damagedFrames, "damaged");
     this.#loop = this.#run();
   }
 
@@ -204,15 +284,60 @@ export class DurableLogRecordProcessor implements LogRecordProcessor {
       this.#spool.stage(record); // the overflow record took the scratch frame
     }
     try {
-      this.#spool.commit();
+      this.#commitWithPolicy(record);
     } catch (error) {
       this.#noteError(error);
-      diag.error("otel-auth-audit: audit record could not be written to the spool", error);
+      this.#writeFailed(error);
       this.#drop(1, "io");
-      if (this.#o.overflow === "reject") throw error;
+      if (this.#o.overflow === "reject") {
+        this.#ioEpisode!.lost++;
+        throw isNoSpace(error) ? new SpoolFullError(this.#spool.directory, this.#o.maxBytes) : error;
+      }
+      this.#ioEpisode!.lost++;
       return;
     }
     this.#spooled(1);
+    if (this.#ioEpisode) this.#endIoEpisode(record);
+  }
+
+  /** commit(); on a full disk under drop-oldest, frees the oldest segment and tries once more. */
+  #commitWithPolicy(record: ReadableLogRecord): void {
+    try {
+      this.#spool.commit();
+    } catch (error) {
+      if (!isNoSpace(error) || this.#o.overflow !== "drop-oldest") throw error;
+      const dropped = this.#spool.dropOldest(this.#inflight?.seq);
+      if (!dropped) throw error;
+      const ordinary = dropped.records - dropped.overflowRecords;
+      this.#drop(ordinary, "overflow");
+      this.#settle(dropped.records);
+      this.#writeFailed(error);
+      this.#ioEpisode!.lost += ordinary + dropped.carried;
+      this.#spool.stage(record);
+      this.#spool.commit();
+    }
+  }
+
+  /** The first failed write of an episode is reported; the rest are only counted. */
+  #writeFailed(error: unknown): void {
+    if (this.#ioEpisode) return;
+    const noSpace = isNoSpace(error);
+    this.#ioEpisode = { lost: 0, since: new Date(), error: error instanceof Error ? error.message : String(error), noSpace };
+    diag.error(
+      `otel-auth-audit: audit spool ${this.#spool.directory}: ${noSpace ? "the disk is full" : "writing failed"} (${this.#ioEpisode.error}); ` +
+        `policy ${this.#o.overflow}: ${this.#o.overflow === "reject" ? "new records are refused" : "the oldest segments are dropped"}; ` +
+        "one audit.spool.overflow record will say how many records were lost once writing works again",
+    );
+  }
+
+  /** Writing works again: one overflow record and one diag line for the whole episode. */
+  #endIoEpisode(trigger: ReadableLogRecord): void {
+    const episode = this.#ioEpisode!;
+    this.#ioEpisode = undefined;
+    diag.warn(`otel-auth-audit: audit spool writable again after ${Date.now() - episode.since.getTime()} ms; ${episode.lost} records were lost`);
+    if (episode.lost > 0) {
+      this.#spoolOverflowRecord(episode.lost, 0, trigger, episode.noSpace ? "disk_full" : "io", `since ${episode.since.toISOString()}: ${episode.error}`);
+    }
   }
 
   /** Waits until every record emitted before the call is exported (or `timeoutMillis` passes; they stay spooled). */
@@ -261,31 +386,58 @@ export class DurableLogRecordProcessor implements LogRecordProcessor {
       lastSuccessAt: this.#lastSuccessAt,
       nextRetryAt: this.#nextRetryAt,
       recoveredRecords: this.#spool.recovered.records,
+      damagedFrames: this.#spool.recovered.damagedFrames + this.#spool.damagedWhileReading,
+      unreadableSegments: [...this.#spool.recovered.unreadableSegments],
+      deadLetterFile: this.#deadLetters.path,
+      strandedSpools: [...this.#stranded],
       totals: { ...this.#totals },
     };
   }
 
   async #shutdown(): Promise<void> {
-    await this.forceFlush();
+    const deadline = Date.now() + this.#o.shutdownTimeoutMillis;
+    const left = () => Math.max(0, deadline - Date.now());
+    await this.#flushQuietly(Math.min(this.#o.flushTimeoutMillis, left()));
     this.#stopping = true;
     this.#wakeUp(true);
     // An export still under way is abandoned: its records stay spooled and are sent after restart.
-    let grace: NodeJS.Timeout | undefined;
-    await Promise.race([this.#loop, new Promise<void>((done) => (grace = setTimeout(done, 1000)))]);
-    clearTimeout(grace);
+    await raceTimeout(this.#loop, Math.min(1000, left()));
     this.#closed = true;
     this.#state = "stopped";
     for (const waiter of this.#flushWaiters) waiter.resolve();
     this.#flushWaiters = [];
+    const remaining = this.#spool.records;
     try {
       this.#spool.close();
     } catch (error) {
       diag.error("otel-auth-audit: closing the spool failed", error);
     }
+    if (remaining > 0) {
+      warn(
+        `otel-auth-audit: shutdown left ${remaining} audit records unsent in ${this.#spool.directory}` +
+          (this.#lastError ? ` (last export error: ${this.#lastError})` : "") +
+          "; they are kept on disk and sent by the next process that starts with this spool",
+        "OTEL_AUTH_AUDIT_SPOOL_LEFT",
+      );
+    }
     try {
-      await this.#exporter.shutdown();
+      await raceTimeout(this.#exporter.shutdown(), Math.max(100, left()));
     } catch (error) {
       diag.error("otel-auth-audit: exporter shutdown failed", error);
+    }
+  }
+
+  /** forceFlush for shutdown: its warning is replaced by the one naming what was left. */
+  async #flushQuietly(timeoutMillis: number): Promise<void> {
+    const target = this.#entered;
+    if (this.#settled >= target || timeoutMillis <= 0) return;
+    this.#flushing++;
+    if (this.#state === "backoff") this.#retryNow = true;
+    this.#wakeUp(true);
+    try {
+      await raceTimeout(new Promise<void>((resolve) => this.#flushWaiters.push({ target, resolve })), timeoutMillis);
+    } finally {
+      this.#flushing--;
     }
   }
 
@@ -313,24 +465,28 @@ export class DurableLogRecordProcessor implements LogRecordProcessor {
       this.#inflight = batch;
       this.#state = "exporting";
       const result = await this.#export(batch.records);
-      this.#inflight = undefined;
-      if (this.#closed) break;
+      if (this.#closed) {
+        this.#inflight = undefined;
+        break;
+      }
       const count = batch.records.length;
       if (result.code === ExportResultCode.SUCCESS) {
-        if (this.#failures > 0) diag.info(`otel-auth-audit: audit export recovered after ${this.#failures} failed attempts`);
-        this.#failures = 0;
-        this.#nextRetryAt = undefined;
-        this.#lastSuccessAt = new Date();
-        this.#spool.ack(batch);
-        this.#totals.exported += count;
-        this.#instrumentsNow().exported.add(count);
-        this.#settle(count);
+        this.#inflight = undefined;
+        this.#exported(batch, 0, count);
         continue;
       }
+      if (isPermanentRejection(result.error)) {
+        // a record the receiver refuses must not hold up the ones behind it: find it, set it aside
+        const outcome = await this.#isolate(batch, 0, count, result.error);
+        this.#inflight = undefined;
+        if (outcome.code === ExportResultCode.SUCCESS || this.#closed) continue;
+        result.error = outcome.error;
+      }
+      this.#inflight = undefined;
       this.#failures++;
       this.#noteError(result.error);
       this.#totals.retried += count;
-      this.#instrumentsNow().retried.add(count);
+      this.#metrics.now.retried.add(count);
       const retryAfter = retryAfterOf(result.error);
       const delay = retryAfter !== undefined ? Math.min(retryAfter, Math.max(this.#o.retryMaxDelayMillis, 300_000)) : this.#backoff();
       if (this.#failures === 1 || this.#failures % 10 === 0) {
@@ -349,6 +505,96 @@ export class DurableLogRecordProcessor implements LogRecordProcessor {
       this.#retryNow = false;
     }
     this.#state = "stopped";
+  }
+
+  #exported(batch: SpoolBatch, from: number, to: number): void {
+    const count = to - from;
+    if (this.#failures > 0) diag.info(`otel-auth-audit: audit export recovered after ${this.#failures} failed attempts`);
+    this.#failures = 0;
+    this.#nextRetryAt = undefined;
+    this.#lastSuccessAt = new Date();
+    this.#spool.ackTo(batch.seq, batch.ends[to - 1], count);
+    this.#totals.exported += count;
+    this.#metrics.now.exported.add(count);
+    this.#settle(count);
+  }
+
+  /**
+   * Records [from, to) of `batch` were refused as a whole: halves are sent on their own (bisection),
+   * so every record the receiver accepts is delivered and each one it refuses alone goes to the
+   * dead-letter file. Stops at a failure that is not a refusal (the rest is retried as usual).
+   */
+  async #isolate(batch: SpoolBatch, from: number, to: number, error: unknown): Promise<ExportResult> {
+    if (to - from === 1) return this.#deadLetter(batch, from, error);
+    const mid = from + Math.ceil((to - from) / 2);
+    for (const [lo, hi] of [[from, mid], [mid, to]]) {
+      if (this.#closed || this.#stopping) return { code: ExportResultCode.FAILED, error: new Error("stopped") };
+      const result = await this.#export(batch.records.slice(lo, hi));
+      if (this.#closed) return result;
+      if (result.code === ExportResultCode.SUCCESS) this.#exported(batch, lo, hi);
+      else if (isPermanentRejection(result.error)) {
+        const inner = await this.#isolate(batch, lo, hi, result.error);
+        if (inner.code !== ExportResultCode.SUCCESS) return inner;
+      } else return result;
+    }
+    return { code: ExportResultCode.SUCCESS };
+  }
+
+  /** Moves one refused record to the dead-letter file, then reports it with a critical record and a metric. */
+  #deadLetter(batch: SpoolBatch, index: number, error: unknown): ExportResult {
+    const record = batch.records[index];
+    try {
+      this.#deadLetters.append([record]);
+    } catch (writeError) {
+      diag.error(`otel-auth-audit: could not write the dead-letter file ${this.#deadLetters.path}; the refused record stays spooled`, writeError);
+      return { code: ExportResultCode.FAILED, error: writeError as Error };
+    }
+    this.#spool.ackTo(batch.seq, batch.ends[index], 1);
+    this.#totals.deadLettered++;
+    this.#metrics.now.deadLettered.add(1);
+    this.#settle(1);
+    const reason = `${statusOf(error) ?? ""} ${error instanceof Error ? error.message : String(error ?? "")}`.trim().slice(0, 300);
+    const id = record.attributes["audit.id"];
+    diag.error(
+      `otel-auth-audit: the receiver refused audit record ${typeof id === "string" ? id : "(no audit.id)"} (${record.eventName ?? "no event name"}): ${reason}; ` +
+        `it was moved to ${this.#deadLetters.path} and the records behind it are sent`,
+    );
+    // a refused report is not reported again: that could go on forever
+    if (record.eventName !== DEAD_LETTER_EVENT) this.#spoolDeadLetterRecord(record, reason);
+    return { code: ExportResultCode.SUCCESS };
+  }
+
+  #spoolDeadLetterRecord(refused: ReadableLogRecord, reason: string): void {
+    const now = hrTime();
+    const id = refused.attributes["audit.id"];
+    const record: ReadableLogRecord = {
+      hrTime: now,
+      hrTimeObserved: now,
+      resource: refused.resource,
+      instrumentationScope: OVERFLOW_SCOPE,
+      eventName: DEAD_LETTER_EVENT,
+      severityNumber: SeverityNumber.ERROR,
+      severityText: "ERROR",
+      body: `the receiver refused an audit record; it was moved to the dead-letter file ${this.#deadLetters.path}`,
+      attributes: {
+        "audit.action": "audit:spool-dead-letter",
+        "audit.outcome": "failure",
+        "audit.severity": "critical",
+        "audit.id": newEventId(),
+        "audit.spool.dead_letter.record_id": typeof id === "string" ? id : "",
+        "audit.spool.dead_letter.event_name": refused.eventName ?? "",
+        "audit.spool.dead_letter.reason": reason,
+        "audit.spool.dead_letter.file": this.#deadLetters.path,
+      },
+      droppedAttributesCount: 0,
+    };
+    try {
+      this.#spool.stage(record);
+      this.#spool.commit();
+      this.#spooled(1);
+    } catch (error) {
+      diag.error("otel-auth-audit: could not spool the audit.spool.dead_letter record", error);
+    }
   }
 
   /** One export, bounded by exportTimeoutMillis, with the exporter's own network calls untraced. */
@@ -407,7 +653,7 @@ export class DurableLogRecordProcessor implements LogRecordProcessor {
   #spooled(count: number): void {
     this.#totals.spooled += count;
     this.#entered += count;
-    this.#instrumentsNow().spooled.add(count);
+    this.#metrics.now.spooled.add(count);
     if (this.#wake && (this.#flushing > 0 || this.#spool.records >= this.#wakeWhen)) this.#wake();
   }
 
@@ -424,7 +670,7 @@ export class DurableLogRecordProcessor implements LogRecordProcessor {
   #drop(count: number, reason: DropReason): void {
     if (count <= 0) return;
     this.#totals.dropped += count;
-    this.#instrumentsNow().dropped.add(count, { reason });
+    this.#metrics.now.dropped.add(count, { reason });
   }
 
   #reject(): never {
@@ -459,7 +705,7 @@ export class DurableLogRecordProcessor implements LogRecordProcessor {
     }
     if (freed > 0) {
       diag.error(`otel-auth-audit: audit spool full (max ${this.#o.maxBytes} bytes): dropped the ${lost} oldest unsent records (${freed} bytes); an audit.spool.overflow record is spooled in their place`);
-      this.#spoolOverflowRecord(lost + carried, freed, trigger);
+      this.#spoolOverflowRecord(lost + carried, freed, trigger, "spool_full");
     }
     if (this.#spool.bytes + bytes > this.#o.maxBytes) {
       diag.error(`otel-auth-audit: the audit spool has no segment left to drop for a record of ${bytes} bytes (max ${this.#o.maxBytes} bytes); the record is dropped`);
@@ -469,7 +715,7 @@ export class DurableLogRecordProcessor implements LogRecordProcessor {
     return true;
   }
 
-  #spoolOverflowRecord(records: number, bytes: number, trigger: ReadableLogRecord): void {
+  #spoolOverflowRecord(records: number, bytes: number, trigger: ReadableLogRecord, reason: "spool_full" | "disk_full" | "io", detail?: string): void {
     const now = hrTime();
     const record: ReadableLogRecord = {
       hrTime: now,
@@ -479,7 +725,10 @@ export class DurableLogRecordProcessor implements LogRecordProcessor {
       eventName: "audit.spool.overflow",
       severityNumber: SeverityNumber.ERROR,
       severityText: "ERROR",
-      body: `audit spool full: ${records} oldest unsent audit records were dropped`,
+      body:
+        reason === "spool_full"
+          ? `audit spool full: ${records} oldest unsent audit records were dropped`
+          : `${records} audit records were lost: the spool could not be written (${reason === "disk_full" ? "disk full" : "I/O error"}, ${detail})`,
       attributes: {
         "audit.action": "audit:spool-overflow",
         "audit.outcome": "failure",
@@ -488,6 +737,7 @@ export class DurableLogRecordProcessor implements LogRecordProcessor {
         "audit.spool.dropped_records": records,
         "audit.spool.dropped_bytes": bytes,
         "audit.spool.max_bytes": this.#o.maxBytes,
+        "audit.spool.reason": reason,
       },
       droppedAttributesCount: 0,
     };
@@ -510,44 +760,6 @@ export class DurableLogRecordProcessor implements LogRecordProcessor {
     this.#lastError = error instanceof Error ? error.message || error.name : String(error ?? "export failed");
     this.#lastErrorAt = new Date();
   }
-
-  /** Instruments from the configured or current global MeterProvider (a global set after construction is picked up). */
-  #instrumentsNow(): Instruments {
-    const provider = this.#o.meterProvider ?? metrics.getMeterProvider();
-    if (this.#instruments?.provider === provider) return this.#instruments;
-    const meter = provider.getMeter(SCOPE_NAME, VERSION);
-    this.#instruments = {
-      provider,
-      spooled: meter.createCounter("audit.spool.records.spooled", { unit: "{record}", description: "Audit records written to the spool" }),
-      exported: meter.createCounter("audit.spool.records.exported", { unit: "{record}", description: "Audit records the exporter accepted" }),
-      retried: meter.createCounter("audit.spool.records.retried", { unit: "{record}", description: "Audit records in failed exports, kept for a retry" }),
-      dropped: meter.createCounter("audit.spool.records.dropped", { unit: "{record}", description: "Audit records lost, by reason (overflow, rejected, io, unserializable, too_large)" }),
-    };
-    this.#registerGauges();
-    return this.#instruments;
-  }
-
-  #gaugesOn: MeterProvider | undefined;
-
-  #registerGauges(): void {
-    const provider = this.#o.meterProvider ?? metrics.getMeterProvider();
-    if (this.#gaugesOn === provider) return;
-    this.#gaugesOn = provider;
-    const meter = provider.getMeter(SCOPE_NAME, VERSION);
-    const size = meter.createObservableGauge("audit.spool.size", { unit: "By", description: "Bytes of audit spool files on disk" });
-    const pending = meter.createObservableGauge("audit.spool.records", { unit: "{record}", description: "Audit records spooled, not yet exported" });
-    const age = meter.createObservableGauge("audit.spool.oldest_age", { unit: "s", description: "Age of the oldest audit record not yet exported" });
-    meter.addBatchObservableCallback(
-      (result) => {
-        if (this.#closed) return;
-        const oldest = this.#oldestObservedMs();
-        result.observe(size, this.#spool.bytes);
-        result.observe(pending, this.#spool.records);
-        result.observe(age, oldest === undefined ? 0 : Math.max(0, Date.now() - oldest) / 1000);
-      },
-      [size, pending, age],
-    );
-  }
 }
 
 /** A Retry-After an exporter put on its error (`retryAfterMillis`, `retryInMillis` or `retryAfterMs`), in ms. */
@@ -560,3 +772,22 @@ function retryAfterOf(error: unknown): number | undefined {
   }
   return undefined;
 }
+
+/** A process warning (printed by Node unless silenced) and a diag line: for what an operator must not miss. */
+function warn(message: string, code: string): void {
+  diag.warn(message);
+  process.emitWarning(message, { code });
+}
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first (never rejects). */
+function raceTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.then(noop, noop),
+    new Promise<void>((done) => {
+      timer = setTimeout(done, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+const noop = () => {};

@@ -11,13 +11,14 @@ import {
   readdirSync,
   readFileSync,
   readSync,
-  statSync,
   unlinkSync,
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import { crc32 } from "node:zlib";
-import { SpoolLockedError } from "../errors.js";
+import { Cursor } from "./cursor.js";
+import { encodeFrame, FRAME_HEADER, frameAt, nextValidFrame, sealFrame, type Damage } from "./framing.js";
+import { SEGMENT_HEADER, segmentHeader, UnsupportedSpoolFormatError } from "./header.js";
+import { SpoolLock } from "./lock.js";
 import {
   encodeRecord,
   encodeResource,
@@ -28,13 +29,13 @@ import {
   SegmentDecoder,
   SharedDictionary,
 } from "./record-codec.js";
+import { scanSegment } from "./recovery.js";
 
 /**
- * The on-disk spool: append-only segment files of CRC-checked frames, and a cursor file naming the
- * first record not yet acknowledged by the exporter. Synchronous on purpose: a record is in the
- * kernel (or on disk, per fsync policy) before onEmit returns.
- *
- * Frame: [u32 payload length][u32 crc32(type byte + payload)][u8 type][payload: UTF-8 JSON].
+ * The on-disk spool: append-only segment files (a versioned header, then CRC-checked frames; see
+ * header.ts and framing.ts), a cursor naming the first record not yet acknowledged, and a lock.
+ * Synchronous on purpose: a record is in the kernel (or on disk, per fsync policy) before onEmit
+ * returns.
  */
 
 export type FsyncPolicy = "always" | "interval" | "never";
@@ -46,12 +47,13 @@ export interface SpoolOptions {
   fsyncIntervalMillis: number;
 }
 
-/** Records read from one segment, `[start, end)` in bytes. */
+/** Records read from one segment, `[start, end)` in bytes; `ends[i]` is the offset after record i. */
 export interface SpoolBatch {
   seq: number;
   start: number;
   end: number;
   records: ReadableLogRecord[];
+  ends: number[];
 }
 
 export interface DroppedSegment {
@@ -61,6 +63,18 @@ export interface DroppedSegment {
   /** How many of those were overflow records, and the drop counts they carried. */
   overflowRecords: number;
   carried: number;
+}
+
+/** What recovery found at open. */
+export interface Recovered {
+  records: number;
+  segments: number;
+  /** Bytes cut from segment ends (torn writes, damage at the end). */
+  discardedBytes: number;
+  /** Frames lost to damage (each resynchronised past; nothing after them lost). */
+  damagedFrames: number;
+  /** Segment files of another format or unreadable, left untouched. */
+  unreadableSegments: string[];
 }
 
 /** A dictionary frame: id, frame bytes, and its type and payload for the segment's decoder. */
@@ -77,7 +91,7 @@ interface TailEntry {
 interface Segment {
   seq: number;
   path: string;
-  /** Bytes of valid frames. */
+  /** Bytes of header and valid frames. */
   size: number;
   records: number;
   ackedRecords: number;
@@ -85,29 +99,26 @@ interface Segment {
   readFd?: number;
   /** Overflow records in this segment: where, and how many lost records each reports. */
   overflow: Array<{ offset: number; carried: number }>;
+  /** Damaged stretches the reader jumps over. */
+  holes: Damage[];
 }
 
-const HEADER = 9;
 /** Recent records kept in memory, so exporting them needs no read and decode from disk. */
 const TAIL_RECORDS = 4096;
 const TAIL_BYTES = 8 << 20;
 const SEGMENT_PREFIX = "segment-";
 const SEGMENT_SUFFIX = ".seg";
 const READ_CHUNK = 1 << 20;
-/** Any frame claiming more than this is corruption, not a record. */
-const MAX_FRAME = 64 << 20;
-/** Directories held by this process: a second spool on one directory would interleave writes. */
-const HELD = new Set<string>();
 
 export class Spool {
   readonly directory: string;
   readonly #opts: SpoolOptions;
   readonly #shared = new SharedDictionary();
   readonly #segments: Segment[] = [];
+  readonly #lock: SpoolLock;
+  readonly #cursor: Cursor;
   #active!: Segment;
   #writeFd = -1;
-  #cursorFd = -1;
-  #lockPath: string;
   /** Read position: segment seq and byte offset. */
   #readSeq = 0;
   #readOffset = 0;
@@ -139,16 +150,21 @@ export class Spool {
   #tailOpen = true;
   #readBuffer = Buffer.allocUnsafe(READ_CHUNK);
 
-  /** Records found on disk at open, and bytes of torn or corrupt frames discarded. */
-  readonly recovered = { records: 0, segments: 0, discardedBytes: 0 };
+  readonly recovered: Recovered = { records: 0, segments: 0, discardedBytes: 0, damagedFrames: 0, unreadableSegments: [] };
+  /** Frames found damaged while reading, after recovery (the disk changed under us). */
+  damagedWhileReading = 0;
 
   constructor(options: SpoolOptions) {
     this.#opts = options;
     this.directory = options.directory;
-    this.#lockPath = join(this.directory, "lock");
     mkdirSync(this.directory, { recursive: true });
-    this.#lock();
+    this.#lock = new SpoolLock(this.directory);
+    this.#lock.acquire();
+    this.#cursor = new Cursor(this.directory);
     try {
+      if (this.#lock.takenOver) {
+        diag.warn(`otel-auth-audit: took over the spool ${this.directory} from process ${this.#lock.takenOver.pid}, which no longer holds it`);
+      }
       this.#recover();
       this.#openActive(this.#maxSeq + 1);
       if (options.fsync === "interval") {
@@ -156,7 +172,7 @@ export class Spool {
         this.#timer.unref();
       }
     } catch (error) {
-      this.#unlock();
+      this.#lock.release();
       throw error;
     }
   }
@@ -171,11 +187,6 @@ export class Spool {
     return this.#records;
   }
 
-  /** Seq of the oldest live segment (batches of older segments were dropped). */
-  get firstSeq(): number {
-    return this.#segments[0].seq;
-  }
-
   /** Serialises a record into the scratch frame; returns (at most) the bytes commit() will add. */
   stage(record: ReadableLogRecord): number {
     const resource = this.#dict(record.resource, this.#resourceIds, FRAME_RESOURCE, encodeResource);
@@ -184,9 +195,9 @@ export class Spool {
     this.#stagedDicts[1] = scope;
     this.#stagedRecord = record;
     const payload = encodeRecord(record, resource[0], scope[0]);
-    const max = HEADER + payload.length * 3;
+    const max = FRAME_HEADER + payload.length * 3;
     if (this.#scratch.length < max) this.#scratch = Buffer.allocUnsafe(max);
-    this.#stagedLength = HEADER + this.#scratch.write(payload, HEADER);
+    this.#stagedLength = FRAME_HEADER + this.#scratch.write(payload, FRAME_HEADER);
     let bytes = this.#stagedLength;
     if (!this.#written.has(resource[0])) bytes += resource[1].length;
     if (!this.#written.has(scope[0])) bytes += scope[1].length;
@@ -194,7 +205,8 @@ export class Spool {
   }
 
   /**
-   * Appends the staged frame, after the dictionary frames the segment lacks. Throws on I/O failure.
+   * Appends the staged frame, after the dictionary frames the segment lacks. Throws on I/O failure
+   * (nothing of the frame stays on disk then).
    * `carried`: the staged record is an overflow record reporting that many lost records.
    */
   commit(carried?: number): void {
@@ -202,14 +214,12 @@ export class Spool {
     const length = this.#stagedLength;
     let total = length;
     for (const [id, dict] of this.#stagedDicts) if (!this.#written.has(id)) total += dict.length;
-    if (this.#active.size > 0 && this.#active.size + total > this.#opts.segmentBytes) {
+    if (this.#active.size > SEGMENT_HEADER && this.#active.size + total > this.#opts.segmentBytes) {
       this.#rotate();
       return this.commit(carried);
     }
     const frame = this.#scratch;
-    frame.writeUInt32LE(length - HEADER, 0);
-    frame[8] = FRAME_RECORD;
-    frame.writeUInt32LE(crc32(frame.subarray(8, length)), 4);
+    sealFrame(frame, FRAME_RECORD, length - FRAME_HEADER);
     const sizeBefore = this.#active.size;
     try {
       for (const [id, dict, type, payload] of this.#stagedDicts) {
@@ -221,15 +231,15 @@ export class Spool {
       if (carried !== undefined) this.#active.overflow.push({ offset: this.#active.size, carried });
       this.#write(frame, length);
     } catch (error) {
-      // A partial frame would end replay of this segment there: cut it off.
+      // A partial frame would be damage on replay: cut it off.
       try {
         ftruncateSync(this.#writeFd, sizeBefore);
         this.#bytes -= this.#active.size - sizeBefore;
         this.#active.size = sizeBefore;
         this.#written = new Set(); // dictionary frames may have been cut too
-        if (carried !== undefined) this.#active.overflow.pop();
+        if (carried !== undefined && this.#active.overflow.at(-1)?.offset === sizeBefore) this.#active.overflow.pop();
       } catch {
-        this.#rotate();
+        this.#abandonActive();
       }
       throw error;
     }
@@ -248,26 +258,30 @@ export class Spool {
       const segment = this.#segments[index];
       if (segment.seq !== this.#readSeq) {
         this.#readSeq = segment.seq;
-        this.#readOffset = 0;
+        this.#readOffset = SEGMENT_HEADER;
       }
+      if (this.#readOffset < SEGMENT_HEADER) this.#readOffset = SEGMENT_HEADER;
       if (this.#readOffset >= segment.size) {
         if (segment === this.#active) return undefined;
         this.#closeRead(segment);
         this.#readSeq = segment.seq + 1;
-        this.#readOffset = 0;
+        this.#readOffset = SEGMENT_HEADER;
         continue;
       }
       const start = this.#readOffset;
       const cached = this.#fromTail(segment.seq, start, max);
       if (cached) return cached;
       const records: ReadableLogRecord[] = [];
-      const end = this.#readFrames(segment, start, (type, payload) => {
-        if (type === FRAME_RECORD) records.push(segment.decoder.decode(payload));
-        else segment.decoder.define(type, payload);
+      const ends: number[] = [];
+      const end = this.#readFrames(segment, start, (type, payload, frameEnd) => {
+        if (type === FRAME_RECORD) {
+          records.push(segment.decoder.decode(payload));
+          ends.push(frameEnd);
+        } else segment.decoder.define(type, payload);
         return records.length < max;
       });
       this.#readOffset = end;
-      if (records.length > 0) return { seq: segment.seq, start, end, records };
+      if (records.length > 0) return { seq: segment.seq, start, end: ends[ends.length - 1], records, ends };
     }
   }
 
@@ -277,18 +291,26 @@ export class Spool {
     this.#readOffset = this.#ackOffset;
   }
 
-  /** Marks a batch exported: moves the cursor and deletes segments that are fully acknowledged. */
+  /** Marks a whole batch exported. */
   ack(batch: SpoolBatch): void {
-    const segment = this.#segments.find((s) => s.seq === batch.seq);
+    this.ackTo(batch.seq, batch.end, batch.records.length);
+  }
+
+  /**
+   * Marks the `count` records of segment `seq` before offset `end` exported (or dead-lettered):
+   * moves the cursor and deletes segments that are fully acknowledged.
+   */
+  ackTo(seq: number, end: number, count: number): void {
+    const segment = this.#segments.find((s) => s.seq === seq);
     if (!segment) return; // dropped meanwhile
-    if (batch.seq < this.#ackSeq || (batch.seq === this.#ackSeq && batch.end <= this.#ackOffset)) return;
-    segment.ackedRecords += batch.records.length;
-    this.#records -= batch.records.length;
-    this.#ackSeq = batch.seq;
-    this.#ackOffset = batch.end;
-    if (segment !== this.#active && batch.end >= segment.size) {
+    if (seq < this.#ackSeq || (seq === this.#ackSeq && end <= this.#ackOffset)) return;
+    segment.ackedRecords += count;
+    this.#records -= count;
+    this.#ackSeq = seq;
+    this.#ackOffset = end;
+    if (segment !== this.#active && end >= segment.size) {
       this.#ackSeq = segment.seq + 1;
-      this.#ackOffset = 0;
+      this.#ackOffset = SEGMENT_HEADER;
     }
     this.#writeCursor();
     this.#deleteAcknowledged();
@@ -311,11 +333,11 @@ export class Spool {
     const inDropped = (seq: number) => this.#segments.find((s) => s.seq >= seq) === segment;
     if (inDropped(this.#ackSeq)) {
       this.#ackSeq = next;
-      this.#ackOffset = 0;
+      this.#ackOffset = SEGMENT_HEADER;
     }
     if (inDropped(this.#readSeq)) {
       this.#readSeq = next;
-      this.#readOffset = 0;
+      this.#readOffset = SEGMENT_HEADER;
     }
     this.#writeCursor();
     this.#remove(segment);
@@ -354,14 +376,16 @@ export class Spool {
     const first = this.#tail[i];
     if (!first || first.seq !== seq || first.start !== start) return undefined;
     const records: ReadableLogRecord[] = [];
+    const ends: number[] = [];
     let end = start;
     while (i < this.#tail.length && records.length < max && this.#tail[i].seq === seq && this.#tail[i].start === end) {
       records.push(this.#tail[i].record);
       end = this.#tail[i].end;
+      ends.push(end);
       i++;
     }
     this.#readOffset = end;
-    return { seq, start, end, records };
+    return { seq, start, end, records, ends };
   }
 
   #forgetAcknowledged(): void {
@@ -384,7 +408,7 @@ export class Spool {
     if (this.#records === 0) return undefined;
     for (const segment of this.#segments) {
       if (segment.seq < this.#ackSeq) continue;
-      const start = segment.seq === this.#ackSeq ? this.#ackOffset : 0;
+      const start = segment.seq === this.#ackSeq ? this.#ackOffset : SEGMENT_HEADER;
       if (start >= segment.size) continue;
       let observed: number | undefined;
       this.#readFrames(segment, start, (type, payload) => {
@@ -417,14 +441,10 @@ export class Spool {
     for (const segment of this.#segments) this.#closeRead(segment);
     if (this.#writeFd >= 0) closeSync(this.#writeFd);
     this.#writeFd = -1;
-    if (this.#cursorFd >= 0) {
-      if (this.#opts.fsync !== "never") fsyncSync(this.#cursorFd);
-      closeSync(this.#cursorFd);
-    }
-    this.#cursorFd = -1;
+    this.#cursor.close(this.#opts.fsync !== "never");
     // Nothing left to send: leave no segment behind (the next start opens its own).
     if (this.#records === 0) for (const segment of [...this.#segments]) this.#remove(segment);
-    this.#unlock();
+    this.#lock.release();
   }
 
   #write(buffer: Buffer, length: number): void {
@@ -445,7 +465,7 @@ export class Spool {
     if (!entry) {
       const id = this.#nextId++;
       const payload = encode(id, object);
-      entry = [id, frameOf(type, payload), type, payload];
+      entry = [id, encodeFrame(type, payload), type, payload];
       // Resources with pending async attributes may still change: do not remember them.
       if (!(object as Partial<Resource>).asyncAttributesPending) ids.set(object, entry);
     }
@@ -460,18 +480,40 @@ export class Spool {
     this.#openActive(old.seq + 1);
     if (this.#ackSeq === old.seq && this.#ackOffset >= old.size) {
       this.#ackSeq = this.#active.seq;
-      this.#ackOffset = 0;
+      this.#ackOffset = SEGMENT_HEADER;
       this.#writeCursor();
       this.#deleteAcknowledged();
     }
   }
 
+  /** A write failed and could not be cut back: the next commit starts a new segment. */
+  #abandonActive(): void {
+    try {
+      closeSync(this.#writeFd);
+    } catch {
+      // already unusable
+    }
+    this.#writeFd = -1;
+  }
+
   #openActive(seq: number): void {
     const path = join(this.directory, segmentName(seq));
     this.#maxSeq = Math.max(this.#maxSeq, seq);
-    this.#writeFd = openSync(path, "ax");
-    this.#active = { seq, path, size: 0, records: 0, ackedRecords: 0, decoder: new SegmentDecoder(this.#shared), overflow: [] };
+    const fd = openSync(path, "ax");
+    const header = segmentHeader();
+    try {
+      writeSync(fd, header, 0, header.length);
+    } catch (error) {
+      closeSync(fd);
+      unlinkSync(path);
+      throw error;
+    }
+    this.#writeFd = fd;
+    this.#active = {
+      seq, path, size: SEGMENT_HEADER, records: 0, ackedRecords: 0, decoder: new SegmentDecoder(this.#shared), overflow: [], holes: [],
+    };
     this.#segments.push(this.#active);
+    this.#bytes += SEGMENT_HEADER;
     this.#written = new Set();
     this.#dirty = false;
     if (this.#opts.fsync !== "never") syncDirectory(this.directory);
@@ -502,32 +544,44 @@ export class Spool {
 
   /**
    * Walks frames of `segment` from `start` and hands each to `visit` until it returns false;
-   * returns the offset after the last frame visited. Stops at a corrupt frame.
+   * returns the offset after the last frame visited. Jumps over known holes, and resynchronises
+   * on the next valid frame after damage it meets (one more hole, counted).
    */
-  #readFrames(segment: Segment, start: number, visit: (type: number, payload: string) => boolean): number {
+  #readFrames(segment: Segment, start: number, visit: (type: number, payload: string, end: number) => boolean): number {
     segment.readFd ??= openSync(segment.path, "r");
     let offset = start;
     while (offset < segment.size) {
-      const want = Math.min(segment.size - offset, this.#readBuffer.length);
+      const hole = segment.holes.find((h) => h.start <= offset && offset < h.end);
+      if (hole) {
+        offset = hole.end;
+        continue;
+      }
+      const limit = Math.min(segment.size, segment.holes.find((h) => h.start > offset)?.start ?? segment.size);
+      const want = Math.min(limit - offset, this.#readBuffer.length);
       const got = readFully(segment.readFd, this.#readBuffer, want, offset);
       let pos = 0;
-      while (pos + HEADER <= got) {
-        const length = this.#readBuffer.readUInt32LE(pos);
-        if (length > MAX_FRAME) return this.#corrupt(segment, offset + pos);
-        if (pos + HEADER + length > got) break;
-        const crc = this.#readBuffer.readUInt32LE(pos + 4);
-        if (crc32(this.#readBuffer.subarray(pos + 8, pos + HEADER + length)) !== crc) return this.#corrupt(segment, offset + pos);
-        const type = this.#readBuffer[pos + 8];
-        const payload = this.#readBuffer.toString("utf8", pos + HEADER, pos + HEADER + length);
-        pos += HEADER + length;
-        if (!visit(type, payload)) return offset + pos;
+      let damaged = false;
+      while (pos < got) {
+        const at = frameAt(this.#readBuffer, pos, got);
+        if (at.kind === "incomplete") break;
+        if (at.kind === "bad") {
+          damaged = true;
+          break;
+        }
+        const payload = this.#readBuffer.toString("utf8", at.payloadStart, at.end);
+        pos = at.end;
+        if (!visit(at.type, payload, offset + pos)) return offset + pos;
+      }
+      if (damaged || (pos === 0 && got === limit - offset)) {
+        // damage after recovery (or a frame cut by a hole): find the next valid frame from here
+        this.#damaged(segment, offset + pos, limit);
+        offset += pos;
+        continue;
       }
       if (pos === 0) {
-        if (got < HEADER) return this.#corrupt(segment, offset);
         // One frame larger than the buffer: grow and retry.
-        const length = this.#readBuffer.readUInt32LE(0);
-        if (HEADER + length > segment.size - offset) return this.#corrupt(segment, offset);
-        this.#readBuffer = Buffer.allocUnsafe(HEADER + length);
+        const needed = (frameAt(this.#readBuffer, 0, got) as { needed?: number }).needed ?? got * 2;
+        this.#readBuffer = Buffer.allocUnsafe(Math.max(needed, this.#readBuffer.length * 2));
         continue;
       }
       offset += pos;
@@ -535,13 +589,18 @@ export class Spool {
     return offset;
   }
 
-  #corrupt(segment: Segment, at: number): number {
-    diag.error(`otel-auth-audit: corrupt frame in spool segment ${segment.path} at byte ${at}; the rest of the segment is skipped`);
-    return segment.size;
+  #damaged(segment: Segment, at: number, limit: number): void {
+    const image = Buffer.allocUnsafe(limit - at);
+    readFully(segment.readFd!, image, image.length, at);
+    const next = at + nextValidFrame(image, 0, image.length);
+    segment.holes.push({ start: at, end: next });
+    segment.holes.sort((a, b) => a.start - b.start);
+    this.damagedWhileReading++;
+    diag.error(`otel-auth-audit: damaged frame in spool segment ${segment.path} at byte ${at}; ${next - at} bytes skipped, reading resumes at the next valid frame`);
   }
 
   #recover(): void {
-    const cursor = this.#readCursor();
+    const cursor = this.#cursor.read();
     const seqs = readdirSync(this.directory)
       .filter((f) => f.startsWith(SEGMENT_PREFIX) && f.endsWith(SEGMENT_SUFFIX))
       .map((f) => Number(f.slice(SEGMENT_PREFIX.length, -SEGMENT_SUFFIX.length)))
@@ -554,9 +613,35 @@ export class Spool {
         unlinkSync(path); // acknowledged before a crash, not yet deleted
         continue;
       }
-      const segment = this.#scan(seq, path, cursor && cursor.seq === seq ? cursor.offset : 0);
+      let scanned;
+      const image = readFileSync(path);
+      try {
+        scanned = scanSegment(image, path, cursor && cursor.seq === seq ? cursor.offset : 0);
+      } catch (error) {
+        if (!(error instanceof UnsupportedSpoolFormatError)) throw error;
+        diag.error(error.message);
+        this.recovered.unreadableSegments.push(path);
+        continue;
+      }
+      if (scanned.cutBytes > 0) {
+        diag.warn(`otel-auth-audit: spool segment ${path} ends in ${scanned.cutBytes} bytes of an incomplete frame (a crash while writing) or of damage; they are cut off`);
+      }
+      if (scanned.damagedFrames > (scanned.cutBytes > 0 ? 1 : 0)) {
+        diag.error(
+          `otel-auth-audit: spool segment ${path}: ${scanned.damagedFrames} damaged frame(s) skipped` +
+            (scanned.cutBytes ? ` (${scanned.cutBytes} bytes cut from its end)` : "") +
+            `; the ${scanned.records} intact records around them are kept`,
+        );
+      }
+      this.recovered.damagedFrames += scanned.damagedFrames;
+      this.recovered.discardedBytes += scanned.cutBytes + scanned.holes.reduce((n, h) => n + h.end - h.start, 0);
+      if (scanned.cutBytes > 0 || scanned.damagedHeader) repair(path, image, scanned.size, scanned.damagedHeader);
+      const segment: Segment = {
+        seq, path, size: scanned.size, records: scanned.records, ackedRecords: scanned.ackedRecords,
+        decoder: new SegmentDecoder(this.#shared), overflow: scanned.overflow, holes: scanned.holes,
+      };
+      for (const d of scanned.dictionary) segment.decoder.define(d.type, d.payload);
       if (segment.records - segment.ackedRecords === 0) {
-        this.#closeRead(segment);
         unlinkSync(path);
         continue;
       }
@@ -569,155 +654,43 @@ export class Spool {
     const first = this.#segments[0];
     if (first && cursor && cursor.seq === first.seq) {
       this.#ackSeq = first.seq;
-      this.#ackOffset = Math.min(cursor.offset, first.size);
+      this.#ackOffset = Math.max(SEGMENT_HEADER, Math.min(cursor.offset, first.size));
     } else {
       this.#ackSeq = first ? first.seq : 0;
-      this.#ackOffset = 0;
+      this.#ackOffset = SEGMENT_HEADER;
     }
     this.#readSeq = this.#ackSeq;
     this.#readOffset = this.#ackOffset;
-    this.#cursorFd = openForUpdate(join(this.directory, "cursor"));
     this.#writeCursor();
   }
 
-  /** Reads a segment left by an earlier run: counts records, learns its dictionary, cuts a torn tail. */
-  #scan(seq: number, path: string, ackOffset: number): Segment {
-    const fileSize = statSync(path).size;
-    const segment: Segment = {
-      seq, path, size: fileSize, records: 0, ackedRecords: 0, decoder: new SegmentDecoder(this.#shared), overflow: [],
-    };
-    let valid = 0;
-    let torn = false;
-    segment.readFd = openSync(path, "r");
-    let offset = 0;
-    while (offset < fileSize && !torn) {
-      const want = Math.min(fileSize - offset, this.#readBuffer.length);
-      const got = readFully(segment.readFd, this.#readBuffer, want, offset);
-      let pos = 0;
-      while (pos + HEADER <= got) {
-        const length = this.#readBuffer.readUInt32LE(pos);
-        if (length > MAX_FRAME || offset + pos + HEADER + length > fileSize) {
-          torn = true;
-          break;
-        }
-        if (pos + HEADER + length > got) break;
-        const crc = this.#readBuffer.readUInt32LE(pos + 4);
-        if (crc32(this.#readBuffer.subarray(pos + 8, pos + HEADER + length)) !== crc) {
-          torn = true;
-          break;
-        }
-        const type = this.#readBuffer[pos + 8];
-        if (type === FRAME_RECORD) {
-          segment.records++;
-          if (offset + pos < ackOffset) segment.ackedRecords++;
-          const carried = overflowCount(this.#readBuffer, pos + HEADER, pos + HEADER + length);
-          if (carried !== undefined) segment.overflow.push({ offset: offset + pos, carried });
-        } else {
-          segment.decoder.define(type, this.#readBuffer.toString("utf8", pos + HEADER, pos + HEADER + length));
-        }
-        pos += HEADER + length;
-      }
-      if (pos === 0 && !torn) {
-        if (got < HEADER) {
-          torn = true;
-          break;
-        }
-        const length = this.#readBuffer.readUInt32LE(0);
-        this.#readBuffer = Buffer.allocUnsafe(HEADER + length);
-        continue;
-      }
-      offset += pos;
-      valid = offset;
-      if (offset + HEADER > fileSize && offset < fileSize) torn = true;
-    }
-    if (valid < fileSize) {
-      this.recovered.discardedBytes += fileSize - valid;
-      diag.warn(`otel-auth-audit: spool segment ${path} ends in ${fileSize - valid} bytes of an incomplete frame (a crash while writing); they are discarded`);
-      const fd = openSync(path, "r+");
-      ftruncateSync(fd, valid);
-      closeSync(fd);
-    }
-    segment.size = valid;
-    return segment;
-  }
-
-  #readCursor(): { seq: number; offset: number } | undefined {
-    let data: Buffer;
-    try {
-      data = readFileSync(join(this.directory, "cursor"));
-    } catch {
-      return undefined;
-    }
-    if (data.length < 12 || crc32(data.subarray(0, 8)) !== data.readUInt32LE(8)) return undefined;
-    return { seq: data.readUInt32LE(0), offset: data.readUInt32LE(4) };
-  }
-
-  /** Not fsynced: a cursor lost to a power cut only means records are sent twice. */
   #writeCursor(): void {
-    const buffer = Buffer.allocUnsafe(12);
-    buffer.writeUInt32LE(this.#ackSeq, 0);
-    buffer.writeUInt32LE(this.#ackOffset, 4);
-    buffer.writeUInt32LE(crc32(buffer.subarray(0, 8)), 8);
-    writeSync(this.#cursorFd, buffer, 0, 12, 0);
-  }
-
-  #lock(): void {
-    const dir = this.directory;
-    if (HELD.has(dir)) throw new SpoolLockedError(dir, process.pid);
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const fd = openSync(this.#lockPath, "wx");
-        writeSync(fd, String(process.pid));
-        closeSync(fd);
-        HELD.add(dir);
-        return;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      }
-      const pid = Number(readTextOrEmpty(this.#lockPath));
-      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) throw new SpoolLockedError(dir, pid);
-      try {
-        unlinkSync(this.#lockPath); // stale: its process is gone
-      } catch {
-        // another process took it over first; try again
-      }
-    }
-    throw new SpoolLockedError(dir, Number(readTextOrEmpty(this.#lockPath)) || 0);
-  }
-
-  #unlock(): void {
-    HELD.delete(this.directory);
-    try {
-      if (Number(readTextOrEmpty(this.#lockPath)) === process.pid) unlinkSync(this.#lockPath);
-    } catch {
-      // already gone
-    }
+    this.#cursor.write({ seq: this.#ackSeq, offset: this.#ackOffset });
   }
 }
 
-const OVERFLOW_MARK = Buffer.from('"audit.spool.overflow"');
-
-/** For an overflow record's payload, the lost-record count it reports (found again after a restart). */
-function overflowCount(buffer: Buffer, start: number, end: number): number | undefined {
-  const at = buffer.indexOf(OVERFLOW_MARK, start);
-  if (at < 0 || at >= end) return undefined;
-  const attributes = (JSON.parse(buffer.toString("utf8", start, end)) as unknown[])[10] as Record<string, unknown>;
-  const count = attributes?.["audit.spool.dropped_records"];
-  return typeof count === "number" ? count : undefined;
-}
-
-function frameOf(type: number, payload: string): Buffer {
-  const body = Buffer.from(payload);
-  const frame = Buffer.allocUnsafe(HEADER + body.length);
-  frame.writeUInt32LE(body.length, 0);
-  frame[8] = type;
-  body.copy(frame, HEADER);
-  frame.writeUInt32LE(crc32(frame.subarray(8)), 4);
-  return frame;
+/** Cuts a damaged end, and rewrites a damaged header, so the file reads clean next time. */
+function repair(path: string, image: Buffer, size: number, header: boolean): void {
+  const fd = openSync(path, "r+");
+  try {
+    if (size < image.length) ftruncateSync(fd, size);
+    if (header) writeSync(fd, segmentHeader(), 0, SEGMENT_HEADER, 0);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function segmentName(seq: number): string {
   return `${SEGMENT_PREFIX}${String(seq).padStart(10, "0")}${SEGMENT_SUFFIX}`;
+}
+
+/** Segment files in a directory (for finding stranded spools). */
+export function hasSegments(directory: string): boolean {
+  try {
+    return readdirSync(directory).some((f) => f.startsWith(SEGMENT_PREFIX) && f.endsWith(SEGMENT_SUFFIX));
+  } catch {
+    return false;
+  }
 }
 
 function readFully(fd: number, buffer: Buffer, length: number, position: number): number {
@@ -730,15 +703,6 @@ function readFully(fd: number, buffer: Buffer, length: number, position: number)
   return done;
 }
 
-function openForUpdate(path: string): number {
-  try {
-    return openSync(path, "r+");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    return openSync(path, "w+");
-  }
-}
-
 function syncDirectory(directory: string): void {
   try {
     const fd = openSync(directory, "r");
@@ -749,22 +713,5 @@ function syncDirectory(directory: string): void {
     }
   } catch {
     // not supported everywhere (Windows); the segment's own fsync still holds its data
-  }
-}
-
-function readTextOrEmpty(path: string): string {
-  try {
-    return readFileSync(path, "utf8").trim();
-  } catch {
-    return "";
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -1,0 +1,326 @@
+/**
+ * The default value patterns of the RedactionProcessor as hand-written scanners. A backtracking
+ * regular expression can take quadratic (or worse) time on a crafted string, and a User-Agent is
+ * whatever a caller sends; each scanner here reads its input a bounded number of times, so its cost
+ * is linear in the length of the value (test/adversarial/linear-matchers.test.ts measures it).
+ */
+
+/** A half-open span `[start, end)` of a string to redact. */
+export type Span = [number, number];
+/** Finds the spans of one kind of secret in a string, in linear time. */
+export type Matcher = (s: string) => Span[];
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+const isAsciiLetter = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+const isAsciiAlnum = (c: number): boolean => isDigit(c) || isAsciiLetter(c);
+const isHex = (c: number): boolean => isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+/** `\w` of a regular expression. */
+const isWord = (c: number): boolean => isAsciiAlnum(c) || c === 95;
+const NON_ASCII_ALNUM = /^[\p{L}\p{N}\p{M}]$/u;
+/** A letter or digit of any script (IDN domains, local parts in any language). */
+const isAlnumAnyScript = (s: string, i: number): boolean => {
+  const c = s.charCodeAt(i);
+  if (c < 128) return isAsciiAlnum(c);
+  return NON_ASCII_ALNUM.test(s[i]!);
+};
+
+/** Mixed letters and digits: a long run of only letters or only digits is a word or a number, not a secret. */
+function mixed(s: string, start: number, end: number, needBothCases = false): boolean {
+  let digit = false;
+  let lower = false;
+  let upper = false;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (isDigit(c)) digit = true;
+    else if (c >= 97 && c <= 122) lower = true;
+    else if (c >= 65 && c <= 90) upper = true;
+  }
+  return digit && (needBothCases ? lower && upper : lower || upper);
+}
+
+// ---- e-mail ----------------------------------------------------------------------------------
+
+const LOCAL_SPECIALS = new Set("._%+-!#$&'*/=?^`{|}~".split("").map((c) => c.charCodeAt(0)));
+const MAX_LOCAL = 64;
+const MAX_DOMAIN = 255;
+/** Dots as they are written in domains: ASCII, fullwidth, ideographic, halfwidth ideographic; `%2E`. */
+const isDomainDot = (c: number): boolean => c === 46 || c === 0xff0e || c === 0x3002 || c === 0xff61;
+
+/** The length of an "at" written at `i`: `@`, fullwidth `＠`, small `﹫`, or percent-encoded `%40`; 0 for none. */
+function atLength(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c === 64 || c === 0xff20 || c === 0xfe6b) return 1;
+  if (c === 37 && s.charCodeAt(i + 1) === 52 && s.charCodeAt(i + 2) === 48) return 3; // %40
+  return 0;
+}
+
+/**
+ * E-mail addresses in the spellings they leak in: ASCII and internationalised (IDN) names, a
+ * quoted local part (`"jane doe"@example.com`), `%40` (URL-encoded), fullwidth `＠` and `．`.
+ * For each "at", the local part is read backwards and the domain forwards, each at most its
+ * RFC length: every character is read a bounded number of times.
+ */
+export const emailMatcher: Matcher = (s) => {
+  const spans: Span[] = [];
+  let done = 0; // end of the last match: a local part never reaches into it
+  for (let i = 0; i < s.length; i++) {
+    const at = atLength(s, i);
+    if (at === 0) continue;
+    // local part, backwards
+    let start = i;
+    if (s.charCodeAt(i - 1) === 34 /* " */) {
+      const limit = Math.max(done, i - 1 - MAX_LOCAL);
+      let j = i - 2;
+      while (j >= limit && s.charCodeAt(j) !== 34) j--;
+      if (j >= limit && j < i - 2) start = j;
+    } else {
+      const limit = Math.max(done, i - MAX_LOCAL);
+      let j = i - 1;
+      while (j >= limit && (isAlnumAnyScript(s, j) || LOCAL_SPECIALS.has(s.charCodeAt(j)))) j--;
+      start = j + 1;
+      // an encoded local part may itself hold percent escapes; leading dots are not part of it
+      while (start < i && s.charCodeAt(start) === 46) start++;
+    }
+    if (start >= i) continue;
+    // domain, forwards: labels of letters/digits/hyphens separated by dots, the last one the TLD
+    const from = i + at;
+    let j = from;
+    let lastDot = -1;
+    let lastDotLength = 0;
+    const limit = Math.min(s.length, from + MAX_DOMAIN);
+    while (j < limit) {
+      const c = s.charCodeAt(j);
+      if (isDomainDot(c)) {
+        if (j === from || j === lastDot + lastDotLength) break; // empty label
+        lastDot = j;
+        lastDotLength = 1;
+        j++;
+        continue;
+      }
+      if (c === 37 && s.charCodeAt(j + 1) === 50 && (s.charCodeAt(j + 2) | 32) === 101) {
+        // %2E / %2e
+        if (j === from || j === lastDot + lastDotLength) break;
+        lastDot = j;
+        lastDotLength = 3;
+        j += 3;
+        continue;
+      }
+      if (c === 45 || isAlnumAnyScript(s, j)) {
+        j++;
+        continue;
+      }
+      break;
+    }
+    // a trailing dot ends the sentence, not the domain
+    let end = j;
+    if (lastDot >= 0 && lastDot + lastDotLength === end) {
+      end = lastDot;
+      lastDot = -1;
+      for (let k = end - 1; k >= from; k--) if (isDomainDot(s.charCodeAt(k))) { lastDot = k; lastDotLength = 1; break; }
+    }
+    if (lastDot < 0) continue;
+    // the TLD: at least two letters (any script), or punycode
+    let letters = 0;
+    for (let k = lastDot + lastDotLength; k < end; k++) if (!isDigit(s.charCodeAt(k))) letters++;
+    if (letters < 2) continue;
+    spans.push([start, end]);
+    done = end;
+    i = end - 1;
+  }
+  return spans;
+};
+
+// ---- bearer / basic credentials ----------------------------------------------------------------
+
+const isTokenChar = (c: number): boolean => isAsciiAlnum(c) || c === 46 || c === 95 || c === 126 || c === 43 || c === 47 || c === 45;
+
+/** `Bearer <token>` / `Basic <credentials>`: the credential after the scheme (the scheme stays). */
+export const bearerMatcher: Matcher = (s) => {
+  const spans: Span[] = [];
+  const lower = s.toLowerCase();
+  for (const scheme of ["bearer", "basic"]) {
+    let from = 0;
+    for (;;) {
+      const i = lower.indexOf(scheme, from);
+      if (i < 0) break;
+      from = i + scheme.length;
+      if (i > 0 && isWord(s.charCodeAt(i - 1))) continue;
+      let j = from;
+      while (j < s.length && (s.charCodeAt(j) === 32 || s.charCodeAt(j) === 9)) j++;
+      if (j === from) continue;
+      const start = j;
+      while (j < s.length && isTokenChar(s.charCodeAt(j))) j++;
+      if (j === start) continue;
+      while (j < s.length && s.charCodeAt(j) === 61) j++;
+      spans.push([start, j]);
+      from = j;
+    }
+  }
+  return spans;
+};
+
+// ---- JWT ------------------------------------------------------------------------------------------
+
+const isB64Url = (c: number): boolean => isAsciiAlnum(c) || c === 45 || c === 95;
+
+/** A JSON Web Token: `eyJ…` header, payload and (possibly empty) signature, base64url, dot-separated. */
+export const jwtMatcher: Matcher = (s) => {
+  const spans: Span[] = [];
+  let from = 0;
+  for (;;) {
+    const i = s.indexOf("eyJ", from);
+    if (i < 0) break;
+    from = i + 3;
+    if (i > 0 && isWord(s.charCodeAt(i - 1))) continue;
+    let j = i;
+    const run = () => {
+      const start = j;
+      while (j < s.length && isB64Url(s.charCodeAt(j))) j++;
+      return j - start;
+    };
+    if (run() < 8 || s.charCodeAt(j) !== 46) continue;
+    j++;
+    if (run() < 5 || s.charCodeAt(j) !== 46) continue;
+    j++;
+    run();
+    spans.push([i, j]);
+    from = j;
+  }
+  return spans;
+};
+
+// ---- runs: hex and base64 secrets --------------------------------------------------------------
+
+/** Long hexadecimal secrets (32+ digits) that mix letters and digits, between word boundaries. */
+export const hexMatcher: Matcher = (s) => {
+  const spans: Span[] = [];
+  let i = 0;
+  while (i < s.length) {
+    if (!isWord(s.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let allHex = true;
+    while (i < s.length && isWord(s.charCodeAt(i))) {
+      if (!isHex(s.charCodeAt(i))) allHex = false;
+      i++;
+    }
+    if (allHex && i - start >= 32 && mixed(s, start, i)) spans.push([start, i]);
+  }
+  return spans;
+};
+
+const isB64Char = (c: number): boolean => isAsciiAlnum(c) || c === 43 || c === 95 || c === 45;
+
+/** Long base64 / base64url secrets (40+ characters) mixing digits, lower- and upper-case letters. */
+export const base64Matcher: Matcher = (s) => {
+  const spans: Span[] = [];
+  let i = 0;
+  while (i < s.length) {
+    if (!isB64Char(s.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < s.length && isB64Char(s.charCodeAt(i))) i++;
+    const runEnd = i;
+    let end = runEnd;
+    while (end < s.length && end - runEnd < 2 && s.charCodeAt(end) === 61) end++;
+    if (runEnd - start >= 40 && mixed(s, start, runEnd, true)) spans.push([start, end]);
+    i = end;
+  }
+  return spans;
+};
+
+// ---- card numbers ----------------------------------------------------------------------------
+
+/**
+ * Payment card numbers: 13–19 digits, optionally grouped by single spaces or hyphens, passing the
+ * Luhn check, between word boundaries. Candidates start and end on group boundaries; with prefix
+ * sums each Luhn check is O(1), so at most 7 candidates per group start cost constant time, and
+ * a run allocates a few typed arrays once: linear. A run of more than 4096 digits is masked whole.
+ */
+const MAX_CARD_RUN = 4096;
+
+export const cardMatcher: Matcher = (s) => {
+  const spans: Span[] = [];
+  let i = 0;
+  while (i < s.length) {
+    if (!isDigit(s.charCodeAt(i)) || (i > 0 && isWord(s.charCodeAt(i - 1)))) {
+      i++;
+      continue;
+    }
+    // the run: digit groups joined by single separators
+    let j = i;
+    let count = 0;
+    for (;;) {
+      while (j < s.length && isDigit(s.charCodeAt(j))) {
+        j++;
+        count++;
+      }
+      const sep = s.charCodeAt(j);
+      if ((sep === 32 || sep === 45) && isDigit(s.charCodeAt(j + 1))) {
+        j++;
+        continue;
+      }
+      break;
+    }
+    const runEnd = j;
+    // thousands of grouped digits are a blob, not a card: masked whole, in bounded memory
+    if (count > MAX_CARD_RUN) spans.push([i, runEnd]);
+    else if (count >= 13) scanRun(s, i, runEnd, count, spans);
+    i = runEnd + 1;
+  }
+  return spans;
+};
+
+function scanRun(s: string, from: number, to: number, count: number, spans: Span[]): void {
+  const pos = new Int32Array(count);
+  const startsGroup = new Uint8Array(count + 1);
+  // Luhn: a digit is doubled when its distance from the last digit is odd, i.e. when its parity
+  // differs from the last digit's. Prefix sums per parity, plain and doubled.
+  const plain = [new Int32Array(count + 1), new Int32Array(count + 1)];
+  const doubled = [new Int32Array(count + 1), new Int32Array(count + 1)];
+  let k = 0;
+  for (let j = from; j < to; j++) {
+    const c = s.charCodeAt(j);
+    if (!isDigit(c)) continue;
+    const d = c - 48;
+    pos[k] = j;
+    startsGroup[k] = j === from || !isDigit(s.charCodeAt(j - 1)) ? 1 : 0;
+    const p = k & 1;
+    const dd = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    plain[p]![k + 1] = plain[p]![k]! + d;
+    plain[1 - p]![k + 1] = plain[1 - p]![k]!;
+    doubled[p]![k + 1] = doubled[p]![k]! + dd;
+    doubled[1 - p]![k + 1] = doubled[1 - p]![k]!;
+    k++;
+  }
+  startsGroup[count] = 1;
+  const sum = (arr: Int32Array, a: number, b: number) => arr[b + 1]! - arr[a]!;
+  const luhnOk = (a: number, e: number) => {
+    const pe = e & 1;
+    return (sum(plain[pe]!, a, e) + sum(doubled[1 - pe]!, a, e)) % 10 === 0;
+  };
+  let d = 0;
+  while (d < count) {
+    if (!startsGroup[d]) {
+      d++;
+      continue;
+    }
+    let best = -1;
+    for (let len = 13; len <= 19 && d + len <= count; len++) {
+      const e = d + len - 1;
+      // ends where a group ends, at a word boundary, like `\b`
+      if (!startsGroup[e + 1]) continue;
+      const after = pos[e]! + 1;
+      if (after < s.length && isWord(s.charCodeAt(after))) continue;
+      if (luhnOk(d, e)) best = e;
+    }
+    if (best >= 0) {
+      spans.push([pos[d]!, pos[best]! + 1]);
+      d = best + 1;
+    } else d++;
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * `verify` of large OTLP JSON-lines files on every core, in bounded memory.
+ *
+ * The input is read as a stream and cut into chunks of whole lines; worker threads do the
+ * per-record work (JSON parse, canonical form, HMAC) and the main thread follows each chain in
+ * seq order: a record's hash depends only on its own content and its prev value, so chunks are
+ * checked independently and only the links (prev = the hash before), the Merkle roots and the
+ * signatures of checkpoints are checked here, with O(log n) state per chain plus a bounded
+ * window for records that arrive ahead of their turn.
+ *
+ * This is a fast path that proves a healthy log: the moment anything is unusual — a wrong hash, a
+ * missing or repeated record, a broken link, a bad root or signature, an unchained audit record,
+ * input that is not OTLP JSON lines, no key — it answers `undefined` and the caller runs the exact
+ * verifier (`verifyRecords`), so every problem is reported by one implementation only.
+ */
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import type { KeyObject } from "node:crypto";
+import { GENESIS_PREV, type HashAlg } from "../chain/format.js";
+import { publicKey as toPublicKey, recordHasher, secretKey, verifyCheckpoint, type AsymmetricKeyInput } from "../chain/keys.js";
+import { MerkleTree } from "../chain/merkle.js";
+import { scopeFilter, type ScopeSelection } from "../processors/scope.js";
+import { verifyChunk, type CheckpointSummary, type ChunkResult, type ChunkTask, type WorkerSetup } from "./parallel-worker.js";
+import type { ChainReport, VerifyProblem, VerifyResult } from "./verify.js";
+
+export interface ParallelVerifyOptions {
+  /** The chain's HMAC key: required (without it the exact verifier runs). */
+  key?: string;
+  publicKey?: AsymmetricKeyInput;
+  requireClosed?: boolean;
+  scopes?: ScopeSelection;
+  /** Worker threads; default the machine's available parallelism. 0: no workers (same thread). */
+  workers?: number;
+  /** Bytes per chunk of lines handed to a worker. Default 1 MiB. */
+  chunkBytes?: number;
+  /** Records a chain may hold waiting for an earlier seq before the log counts as unusual. Default 100 000. */
+  reorderWindow?: number;
+  /** Called as input is read: (bytes done, bytes in total). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Signals "not a healthy, ordered log": the exact verifier decides. */
+class Unusual extends Error {}
+
+/** One chain followed in seq order, with O(log n) state. */
+class ChainWalker {
+  readonly id: string;
+  records = 0;
+  #expected = 1;
+  #prevHash = GENESIS_PREV;
+  #tree = new MerkleTree();
+  #ahead = new Map<number, { prev: string; hash: string; cp?: CheckpointSummary }>();
+  #lastSignature = "";
+  #checkpoints = 0;
+  #anchored = 0;
+  #finalSeq = 0;
+  #lastCheckpointSeq = 0;
+  #hashAlg: HashAlg = "hmac-sha256";
+
+  constructor(
+    id: string,
+    readonly pub: KeyObject | undefined,
+    readonly window: number,
+  ) {
+    this.id = id;
+  }
+
+  add(seq: number, prev: string, hash: string, cp: CheckpointSummary | undefined): void {
+    this.records++;
+    if (seq < this.#expected || this.#ahead.has(seq)) throw new Unusual(`chain ${this.id}: record ${seq} seen twice or late`);
+    if (seq > this.#expected) {
+      this.#ahead.set(seq, { prev, hash, cp });
+      if (this.#ahead.size > this.window) throw new Unusual(`chain ${this.id}: records ${this.#expected}… missing`);
+      return;
+    }
+    this.#take(seq, prev, hash, cp);
+    for (let next = this.#ahead.get(this.#expected); next; next = this.#ahead.get(this.#expected)) {
+      this.#ahead.delete(this.#expected);
+      this.#take(this.#expected, next.prev, next.hash, next.cp);
+    }
+  }
+
+  #take(seq: number, prev: string, hash: string, cp: CheckpointSummary | undefined): void {
+    if (this.#finalSeq) throw new Unusual(`chain ${this.id}: a record after the final checkpoint`);
+    if (prev !== this.#prevHash) throw new Unusual(`chain ${this.id}: record ${seq} does not link`);
+    if (cp) this.#checkpoint(seq, cp);
+    this.#tree.appendHex(hash);
+    this.#prevHash = hash;
+    this.#expected = seq + 1;
+  }
+
+  #checkpoint(seq: number, cp: CheckpointSummary): void {
+    const size = seq - 1;
+    if (cp.hashAlg !== undefined && cp.hashAlg !== "hmac-sha256") throw new Unusual(`chain ${this.id}: hashed as ${cp.hashAlg}`);
+    if (cp.size !== size || cp.head !== (size ? this.#prevHash : cp.head) || cp.root !== this.#tree.root()) {
+      throw new Unusual(`chain ${this.id}: checkpoint ${seq} does not match`);
+    }
+    if (this.pub) {
+      const statement = { chain: this.id, size, head: cp.head ?? "", root: cp.root ?? "", hashAlg: (cp.hashAlg ?? "") as HashAlg, prevSignature: cp.prevSignature ?? "" };
+      if (!cp.signature || !verifyCheckpoint(statement, cp.signature, this.pub) || cp.prevSignature !== this.#lastSignature) {
+        throw new Unusual(`chain ${this.id}: checkpoint ${seq} signature`);
+      }
+    }
+    this.#lastSignature = cp.signature ?? "";
+    this.#checkpoints++;
+    this.#anchored = size;
+    this.#lastCheckpointSeq = seq;
+    if (cp.final) this.#finalSeq = seq;
+  }
+
+  /** The chain's report and its info problem, as the exact verifier writes them for a healthy chain. */
+  finish(requireClosed: boolean): { report: ChainReport; problems: VerifyProblem[] } {
+    if (this.#ahead.size > 0) throw new Unusual(`chain ${this.id}: records ${this.#expected}… missing`);
+    if (this.pub && this.#checkpoints === 0) throw new Unusual(`chain ${this.id}: nothing signed`);
+    const size = this.#expected - 1;
+    const closed = this.#finalSeq > 0 && this.#finalSeq === size;
+    const problems: VerifyProblem[] = [];
+    if (!closed) {
+      if (requireClosed) throw new Unusual(`chain ${this.id}: not closed`);
+      const after = size - this.#lastCheckpointSeq;
+      const message = this.#lastCheckpointSeq
+        ? `the chain is open: ${after} record(s) after checkpoint ${this.#lastCheckpointSeq} are not covered by a checkpoint, so records cut from its end could not be seen`
+        : `the chain is open and has no checkpoint: records cut from its end could not be seen`;
+      problems.push({ chain: this.id, seq: this.#lastCheckpointSeq + 1, kind: "open", level: "info", message });
+    }
+    const report: ChainReport = { id: this.id, size, ok: true, records: this.records, checkpoints: this.#checkpoints, closed, anchored: this.#anchored, hashAlg: this.#hashAlg };
+    return { report, problems };
+  }
+}
+
+/** Follows chunk results in input order. */
+class Walk {
+  records = 0;
+  #chains = new Map<string, ChainWalker>();
+  constructor(
+    readonly pub: KeyObject | undefined,
+    readonly window: number,
+  ) {}
+
+  add(result: ChunkResult): void {
+    if (result.unusual) throw new Unusual(result.unusual);
+    this.records += result.records;
+    let cp = 0;
+    for (let i = 0; i < result.chain.length; i++) {
+      if (!result.valid[i]) throw new Unusual(`record ${result.seq[i]} of chain ${result.chain[i]} does not match its hash`);
+      const id = result.chain[i];
+      let walker = this.#chains.get(id);
+      if (!walker) this.#chains.set(id, (walker = new ChainWalker(id, this.pub, this.window)));
+      let summary: CheckpointSummary | undefined;
+      if (cp < result.checkpoints.length && result.checkpoints[cp][0] === i) summary = result.checkpoints[cp++][1];
+      walker.add(result.seq[i], result.prev[i], result.hash[i], summary);
+    }
+  }
+
+  finish(requireClosed: boolean): VerifyResult {
+    if (this.#chains.size === 0) throw new Unusual("no chained audit record");
+    const chains: ChainReport[] = [];
+    const problems: VerifyProblem[] = [];
+    for (const walker of this.#chains.values()) {
+      const done = walker.finish(requireClosed);
+      chains.push(done.report);
+      problems.push(...done.problems);
+    }
+    chains.sort((a, b) => a.id.localeCompare(b.id));
+    return { ok: true, records: this.records, chains, problems };
+  }
+}
+
+/** The worker file next to this one: .ts when running from source (through tsx), .js when built. */
+function workerUrl(): { url: URL; execArgv?: string[] } {
+  const self = import.meta.url;
+  if (self.endsWith(".ts")) return { url: new URL("./parallel-worker.ts", self), execArgv: [...process.execArgv.filter((a) => !a.startsWith("--cpu-prof")), "--import", "tsx"] };
+  return { url: new URL("./parallel-worker.js", self) };
+}
+
+/** A pool of workers answering chunk tasks; `run` resolves with the result of one task. */
+function workerPool(count: number, setup: WorkerSetup) {
+  const { url, execArgv } = workerUrl();
+  const workers = Array.from({ length: count }, () => new Worker(url, { workerData: { otelAuthAuditVerify: setup }, execArgv }));
+  const idle = [...workers];
+  const waiting: Array<(w: Worker) => void> = [];
+  const take = () => new Promise<Worker>((resolve) => (idle.length ? resolve(idle.pop()!) : waiting.push(resolve)));
+  const give = (w: Worker) => (waiting.length ? waiting.shift()!(w) : idle.push(w));
+  return {
+    async run(task: ChunkTask): Promise<ChunkResult> {
+      const w = await take();
+      try {
+        return await new Promise<ChunkResult>((resolve, reject) => {
+          const onError = (error: Error) => {
+            w.off("message", onMessage);
+            reject(error);
+          };
+          const onMessage = (r: ChunkResult) => {
+            w.off("error", onError);
+            resolve(r);
+          };
+          w.once("message", onMessage);
+          w.once("error", onError);
+          w.postMessage(task);
+        });
+      } finally {
+        give(w);
+      }
+    },
+    close: () => Promise.all(workers.map((w) => w.terminate())),
+  };
+}
+
+/** Whole lines of the input, about `chunkBytes` at a time. */
+async function* chunksOf(paths: string[], chunkBytes: number): AsyncGenerator<string> {
+  for (const path of paths) {
+    let rest = "";
+    for await (const piece of createReadStream(path, { encoding: "utf8", highWaterMark: chunkBytes })) {
+      const text = rest + (piece as string);
+      const cut = text.lastIndexOf("\n");
+      if (cut < 0) {
+        rest = text;
+        continue;
+      }
+      rest = text.slice(cut + 1);
+      yield text.slice(0, cut);
+    }
+    if (rest.trim() !== "") yield rest;
+  }
+}
+
+/**
+ * Verifies OTLP JSON-lines files on worker threads. Resolves to the result when the files hold
+ * healthy chains (the same result `verifyRecords` gives), or to undefined when the exact verifier
+ * must judge them (anything unusual, or no key).
+ */
+export async function verifyFilesParallel(paths: string[], options: ParallelVerifyOptions): Promise<VerifyResult | undefined> {
+  if (!options.key || paths.length === 0) return undefined;
+  const pub = options.publicKey ? toPublicKey(options.publicKey) : undefined;
+  const chunkBytes = options.chunkBytes ?? 1 << 20;
+  const total = (await Promise.all(paths.map((p) => stat(p)))).reduce((a, s) => a + s.size, 0);
+  const walk = new Walk(pub, options.reorderWindow ?? 100_000);
+  const count = options.workers ?? availableParallelism();
+  const setup: WorkerSetup = { key: options.key, scopes: options.scopes };
+  let done = 0;
+  const report = (r: ChunkResult) => {
+    walk.add(r);
+    done += r.bytes;
+    options.onProgress?.(done, total);
+  };
+  if (count === 0) {
+    const { hash } = recordHasher(secretKey(options.key));
+    const inScope = scopeFilter(options.scopes);
+    let index = 0;
+    try {
+      for await (const text of chunksOf(paths, chunkBytes)) report(verifyChunk({ index: index++, text }, hash, inScope));
+      return walk.finish(options.requireClosed ?? false);
+    } catch (error) {
+      if (error instanceof Unusual) return undefined;
+      throw error;
+    }
+  }
+  const pool = workerPool(count, setup);
+  // at most two chunks per worker in flight: memory stays bounded whatever the input's size
+  const inFlight: Array<Promise<ChunkResult>> = [];
+  try {
+    let index = 0;
+    for await (const text of chunksOf(paths, chunkBytes)) {
+      inFlight.push(pool.run({ index: index++, text }));
+      if (inFlight.length >= count * 2) report(await inFlight.shift()!);
+    }
+    while (inFlight.length) report(await inFlight.shift()!);
+    return walk.finish(options.requireClosed ?? false);
+  } catch (error) {
+    if (error instanceof Unusual) return undefined;
+    throw error;
+  } finally {
+    await Promise.allSettled(inFlight);
+    await pool.close();
+  }
+}
+
+/** Input at least this large goes through the parallel verifier first. */
+export const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
