@@ -26,9 +26,9 @@ let app: PreparedApp | undefined;
 let server: NextServer | undefined;
 let browser: Browser | undefined;
 /**
- * Auth.js under `next start` builds its form actions and cookies for `localhost:<port>` (the URL
- * Next.js hands the route handler), so the browser uses that name too: a CSRF cookie set for
- * 127.0.0.1 would not be sent to localhost (MissingCSRF).
+ * Next.js' NextURL rewrites a loopback host (127.x.x.x, [::1]) to `localhost`, and Auth.js builds
+ * its form actions and cookies from that URL (AUTH_URL included), so the browser uses `localhost`
+ * too: a CSRF cookie set for 127.0.0.1 is not sent to localhost (MissingCSRF).
  */
 const site = () => server!.url.replace("127.0.0.1", "localhost");
 
