@@ -310,7 +310,9 @@ const MAX_EDITED_METADATA_DEPTH = 32;
 function globalOr(fallback: (() => LoggerProvider | undefined) | undefined): LoggerProvider {
   const global = logs.getLoggerProvider();
   if (!fallback) return global;
-  const registered = (global as { _delegate?: unknown })._delegate !== undefined;
+  // Until an SDK registers, the API hands out its proxy (no delegate); after, the registered provider itself.
+  const proxy = global as { _setDelegate?: unknown; _delegate?: unknown };
+  const registered = typeof proxy._setDelegate !== "function" || proxy._delegate !== undefined;
   return registered ? global : (fallback() ?? global);
 }
 
