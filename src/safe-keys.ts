@@ -53,10 +53,3 @@ export function unflatten(flat: Record<string, unknown>): { value: Record<string
 export function parseJsonSafely(text: string): unknown {
   return JSON.parse(text, (key, value: unknown) => (key !== "" && FORBIDDEN.has(key) ? undefined : value));
 }
-
-/** A copy of a record's own enumerable entries into a prototype-free object, leaving unsafe keys out. */
-export function safeEntries(value: object): Array<[string, unknown]> {
-  const out: Array<[string, unknown]> = [];
-  for (const key of Object.keys(value)) if (isSafeSegment(key)) out.push([key, (value as Record<string, unknown>)[key]]);
-  return out;
-}

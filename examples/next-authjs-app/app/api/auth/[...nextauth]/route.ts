@@ -1,6 +1,6 @@
-import { auditHandler } from "otel-auth-audit/authjs";
-import { config, handlers } from "@/auth";
+import { auditHandlers } from "otel-auth-audit/authjs";
+import { handlers } from "@/auth";
 
-// auditHandler puts the request in scope, so records carry the client's IP and user agent.
-export const GET = auditHandler(handlers.GET, config);
-export const POST = auditHandler(handlers.POST, config);
+// auditHandlers puts each request in scope, so records carry the client's user agent (and its IP
+// through `trustedProxies` when a proxy sets X-Forwarded-For).
+export const { GET, POST } = auditHandlers(handlers);
