@@ -53,6 +53,7 @@ beforeAll(async () => {
     "pg@^8.23.1",
     "@types/pg@^8.23.1",
     "next-auth@5.0.0-beta.32",
+    "next@^16.4.6", // next-auth 5 imports it; the README's auth.ts uses next/headers
   ]);
   const pkg = JSON.parse(readFileSync(join(app, "node_modules/otel-auth-audit/package.json"), "utf8")) as { exports: Record<string, unknown> };
   subpaths = Object.keys(pkg.exports)
@@ -145,8 +146,15 @@ describe.each([
     expect(snippets.length).toBeGreaterThan(5);
     const files = [...snippets, { path: "client-types.ts", code: CLIENT_TYPES, line: 0 }];
     for (const s of files) {
-      // node16 ESM wants extensions on the app's own relative imports (nothing else changes)
-      const code = resolution === "node16" ? s.code.replace(/(from |import\()"(\.{1,2}\/[^"]+?)(?<!\.js)"/g, '$1"$2.js"').replace(/"@\/([^"]+?)(?<!\.js)"/g, '"@/$1.js"') : s.code;
+      // node16 ESM wants extensions on the app's own relative imports, and on subpaths of packages
+      // without an exports map (next/headers); nothing else changes
+      const code =
+        resolution === "node16"
+          ? s.code
+              .replace(/(from |import\()"(\.{1,2}\/[^"]+?)(?<!\.js)"/g, '$1"$2.js"')
+              .replace(/"@\/([^"]+?)(?<!\.js)"/g, '"@/$1.js"')
+              .replace(/"next\/headers"/g, '"next/headers.js"')
+          : s.code;
       mkdirSync(dirname(join(dir, s.path)), { recursive: true });
       writeFileSync(join(dir, s.path), code);
     }
