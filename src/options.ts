@@ -42,7 +42,18 @@ function optionPath(issue: z.core.$ZodIssue): string {
 function describe(issue: z.core.$ZodIssue): string {
   if (issue.code === "unrecognized_keys") return "is not an option here";
   if (issue.code === "invalid_value") return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+  // a value no branch of a union accepts at its top: name what each branch accepts
+  if (issue.code === "invalid_union" && issue.errors.length > 0) {
+    return `is invalid: expected ${issue.errors.map((branch) => (branch[0] ? accepted(branch[0]) : "another value")).join(" or ")}`;
+  }
   return `is invalid: ${issue.message}`;
+}
+
+/** What one branch of a union accepts, in a few words. */
+function accepted(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_value") return issue.values.map((v) => JSON.stringify(v)).join(" or ");
+  if (issue.code === "invalid_type") return `a value of type ${issue.expected}`;
+  return issue.message.replace(/^expected /, "");
 }
 
 /** Small shared pieces of option schemas. */

@@ -34,3 +34,10 @@ describe("parseOptions", () => {
     expect((error as Error).message).toContain(`\`${option}\``);
   });
 });
+
+describe("parseOptions on a union", () => {
+  it("names what each branch accepts when no branch takes the value", () => {
+    const scopes = z.strictObject({ scopes: z.union([z.literal("all"), z.array(z.string())]).optional() });
+    expect(() => parseOptions("Thing", scopes, { scopes: "otel-auth-audit" })).toThrow(/`scopes` is invalid: expected "all" or a value of type array/);
+  });
+});
