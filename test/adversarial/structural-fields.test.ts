@@ -9,6 +9,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { RedactionProcessor } from "otel-auth-audit";
 import { createTestAudit } from "otel-auth-audit/testing";
+import { BACKENDS } from "../helpers/store-app.js";
+import { adversarialApp, leaks } from "./harness.js";
 
 const exported = (t: ReturnType<typeof createTestAudit>) => new TextDecoder().decode(JsonLogsSerializer.serializeRequest(t.records()));
 
@@ -67,4 +69,21 @@ describe("structural attributes", () => {
     expect(r.attributes["audit.redaction.failed"]).toBe("size");
     expect(exported(t)).not.toMatch(/carol|zzzzzzzz/);
   });
+});
+
+describe("structural attributes, exported and stored by the better-auth plugin", () => {
+  for (const backend of BACKENDS) {
+    it(`${backend}: a secret in audit.record()'s structural fields is neither exported nor stored`, async () => {
+      const app = await adversarialApp(backend);
+      const canaries: string[] = [];
+      const fields = { error: "No user found with email %s@example.com", method: "token=%s", userId: "%s@example.com", sessionId: "Bearer %s%s", actorId: "password=%s", ipAddress: "%s＠example.com", userHash: "https://x.example/?code=%s" };
+      for (const [field, shape] of Object.entries(fields)) {
+        const canary = `canary${field}${canaries.length}zq`;
+        canaries.push(canary);
+        await app.plugin.audit.logger.record({ action: "admin:user-export", outcome: "failure", [field]: shape.replaceAll("%s", canary) });
+      }
+      expect(leaks(app.exported(), canaries)).toEqual([]);
+      expect(leaks(await app.stored(), canaries)).toEqual([]);
+    });
+  }
 });
