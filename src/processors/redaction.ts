@@ -124,9 +124,12 @@ export const DEFAULT_REDACT_KEYS: readonly string[] = Object.freeze([
 ]);
 
 const check = (match: Matcher) => match;
+/** Every spelling of an "at" the e-mail matcher knows (see atLength in matchers.ts). */
+const AT_SPELLINGS = ["@", "%40", "%2540", "\uff20", "\ufe6b"];
+const emailPrecheck = (s: string): boolean => AT_SPELLINGS.some((at) => s.includes(at)) || /\\u0040|&#(?:64|x40);|&commat;/i.test(s);
 
 export const DEFAULT_REDACT_PATTERNS: readonly RedactionPattern[] = Object.freeze([
-  { name: "email", match: check(emailMatcher), precheck: (s) => s.includes("@") || s.includes("%40") || s.includes("\uff20") || s.includes("\ufe6b") },
+  { name: "email", match: check(emailMatcher), precheck: emailPrecheck },
   { name: "bearer", match: check(bearerMatcher), precheck: (s) => /bearer|basic/i.test(s) },
   { name: "jwt", match: check(jwtMatcher), precheck: (s) => s.includes("eyJ") },
   { name: "hex-secret", match: check(hexMatcher), precheck: (s) => s.length >= 32 },
