@@ -704,7 +704,8 @@ export class RedactionProcessor implements LogRecordProcessor {
   #norm(segment: string): string {
     let n = this.#normCache.get(segment);
     if (n === undefined) {
-      n = segment.normalize("NFKC").toLowerCase().replace(/[-_\s]/g, "");
+      // separators and invisible format characters (zero-width, bidi marks, soft hyphen) do not make another name
+      n = segment.normalize("NFKC").toLowerCase().replace(/[-_\s\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/g, "");
       if (this.#normCache.size < 10_000) this.#normCache.set(segment, n);
     }
     return n;

@@ -15,7 +15,7 @@ const exported = (t: ReturnType<typeof createTestAudit>) => new TextDecoder().de
 
 /** A secret no pattern could find by its look alone: only the key or the encoding gives it away. */
 const secret = fc.stringMatching(/^[a-z]{10,16}$/).map((s) => `sec${s}ret`);
-const KEYS = ["password", "token", "code", "apiKey", "client_secret", "Access-Token", "ｐａｓｓｗｏｒｄ", "user[password]"];
+const KEYS = ["password", "token", "code", "apiKey", "client_secret", "Access-Token", "ｐａｓｓｗｏｒｄ", "user[password]", "pass\u200bword", "to\u202eken", "api\u00adKey"];
 
 /** Every way a value can carry a secret under a key rule or as an e-mail. */
 const ENCODINGS: Array<[string, (key: string, s: string) => string]> = [
