@@ -3,6 +3,7 @@
  * number, a string, a list) or a bad value inside, refuses them with the one AuditOptionsError
  * naming the option: never a bare TypeError from deep inside, never silently accepted.
  */
+import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import * as root from "otel-auth-audit";
 import * as ba from "otel-auth-audit/better-auth";
@@ -56,6 +57,23 @@ describe("every public constructor refuses wrong options with AuditOptionsError"
       await expect(ba.deleteExpiredAuditLogs({ adapter: {} }, { days } as never), `days ${String(days)}`).rejects.toThrow(root.AuditOptionsError);
     }
     await expect(ba.deleteExpiredAuditLogs({ adapter: {} }, { days: 1, dayz: 2 } as never)).rejects.toThrow(/dayz/);
+  });
+
+  it("a signing key that is no Ed25519 private key is refused naming where it came from, without its text", () => {
+    const { privateKey: rsa } = generateKeyPairSync("rsa", { modulusLength: 1024 });
+    const junk = "-----BEGIN PRIVATE KEY-----\nnot-a-key-canary\n-----END PRIVATE KEY-----";
+    for (const signingKey of [junk, rsa, "x"]) {
+      expect(() => new root.IntegrityProcessor({ signingKey } as never)).toThrow(expect.objectContaining({ name: "AuditOptionsError", option: "signingKey" }));
+    }
+    expect(() => new root.IntegrityProcessor({ signingKey: junk } as never)).toThrow(expect.not.objectContaining({ message: expect.stringContaining("canary") }));
+    const before = process.env.OTEL_AUTH_AUDIT_SIGNING_KEY;
+    process.env.OTEL_AUTH_AUDIT_SIGNING_KEY = junk;
+    try {
+      expect(() => new root.IntegrityProcessor({ key: "k" })).toThrow(expect.objectContaining({ option: "OTEL_AUTH_AUDIT_SIGNING_KEY" }));
+    } finally {
+      if (before === undefined) delete process.env.OTEL_AUTH_AUDIT_SIGNING_KEY;
+      else process.env.OTEL_AUTH_AUDIT_SIGNING_KEY = before;
+    }
   });
 
   it("verifyRecords names the option it refuses", () => {
