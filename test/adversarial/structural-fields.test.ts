@@ -87,3 +87,21 @@ describe("structural attributes, exported and stored by the better-auth plugin",
     });
   }
 });
+
+describe("headers a client sends, through auth.handler", () => {
+  it("secrets in x-forwarded-for, authorization, cookie, x-api-key and the user agent of a failed sign-in never leave; sign-in still answers", async () => {
+    const app = await adversarialApp("memory");
+    const canaries = ["canaryxff1zq", "canaryauth2zq", "canarycookie3zq", "canaryapikey4zq", "canaryua5zq"];
+    const r = await app.post("/sign-in/email", { email: "nobody@example.com", password: "wrong-password-1" }, `better-auth.session_token=${canaries[2]}`, {
+      "x-forwarded-for": `${canaries[0]}@example.com, 203.0.113.9`,
+      authorization: `Bearer ${canaries[1]}${canaries[1]}`,
+      "x-api-key": canaries[3],
+      "user-agent": `Mozilla/5.0 {"token":"${canaries[4]}"} ${canaries[4]}@example.com`,
+    });
+    expect(r.status).toBe(401);
+    expect(app.t.records().length).toBeGreaterThan(0);
+    expect(leaks(app.exported(), canaries)).toEqual([]);
+    expect(leaks(await app.stored(), canaries)).toEqual([]);
+    expect(leaks(app.exported(), ["nobody@example.com"])).toEqual([]);
+  });
+});
