@@ -96,6 +96,12 @@ describe("AuthAuditInstrumentation with registerInstrumentations", () => {
       capture: { ipAddress: false },
     });
     expect(() => readEnvConfig({ OTEL_AUTH_AUDIT_ENABLED: "maybe" })).toThrow(/boolean/);
+    // a bad value is refused with the one options error, naming the variable; never read as false
+    for (const name of ["OTEL_AUTH_AUDIT_ENABLED", "OTEL_AUTH_AUDIT_CAPTURE_IP", "OTEL_AUTH_AUDIT_CAPTURE_USER_AGENT", "OTEL_AUTH_AUDIT_CAPTURE_REQUEST_BODY"]) {
+      for (const bad of ["maybe", "flase", "2", "enabled"]) {
+        expect(() => readEnvConfig({ [name]: bad }), `${name}=${bad}`).toThrow(expect.objectContaining({ name: "AuditOptionsError", option: name }));
+      }
+    }
   });
 });
 

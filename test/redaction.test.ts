@@ -84,10 +84,13 @@ describe("RedactionProcessor: patterns", () => {
     expect(r.attributes["audit.metadata.note"]).toBe(output);
   });
 
-  it("applies patterns to url.path and the body but not to ids", async () => {
+  it("applies patterns to url.path and the body; ids keep their shape, an e-mail in an id does not stay", async () => {
     const r = await record({}, {}, { path: "/verify/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefg", userId: "jane@example.com" });
     expect(r.attributes["url.path"]).toBe("/verify/[REDACTED]");
-    expect(r.attributes["user.id"]).toBe("jane@example.com");
+    expect(r.attributes["user.id"]).toBe("[REDACTED]");
+    const hex = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    const ids = await record({}, {}, { userId: hex, sessionId: "01J9Z3Q4W5E6R7T8Y9U0I1O2P3", actorId: "c5f1e1c2-7f53-4c5e-9a41-0b8f6f3d2a11", ipAddress: "2001:db8::1", userHash: hex });
+    expect(ids.attributes).toEqual(expect.objectContaining({ "user.id": hex, "session.id": "01J9Z3Q4W5E6R7T8Y9U0I1O2P3", "audit.actor.id": "c5f1e1c2-7f53-4c5e-9a41-0b8f6f3d2a11", "client.address": "2001:db8::1", "user.hash": hex }));
   });
 
   it("takes custom patterns", async () => {

@@ -2,6 +2,7 @@ import { diag } from "@opentelemetry/api";
 import { isSignInAttempt } from "./failures.js";
 import { infoFromNodeRequest, infoFromRequest, newScope, runInScope, type NodeRequestLike, type RequestScope } from "./request-context.js";
 import { auditOf, type Audited } from "./with-audit.js";
+import { AuditOptionsError } from "../errors.js";
 
 /** The parts of a Node/Next.js API response (`NextApiResponse`) read after the handler ran. */
 interface NodeResponseLike {
@@ -25,7 +26,7 @@ type AnyHandler = (...args: any[]) => unknown;
 export function auditHandler<H extends AnyHandler>(handler: H, config?: object): H {
   const fixed = config === undefined ? undefined : auditOf(config);
   if (config !== undefined && !fixed && typeof config !== "function") {
-    throw new TypeError("auditHandler: pass the config returned by withAudit(config)");
+    throw new AuditOptionsError("otel-auth-audit: auditHandler: option `config` must be the config returned by withAudit(config)", "config", "auditHandler");
   }
   const audited = async function (this: unknown, ...args: unknown[]) {
     const [req, res] = args;

@@ -1,5 +1,6 @@
 import { isAPIError } from "better-auth/api";
 import type { AuditOutcome } from "../event.js";
+import { boundedErrorCode } from "../error-code.js";
 
 export interface EndpointOutcome {
   outcome: AuditOutcome;
@@ -20,11 +21,11 @@ export function outcomeOf(returned: unknown): EndpointOutcome {
   if (statusCode >= 400) {
     const body = apiError.body as { code?: unknown } | undefined;
     const code = typeof body?.code === "string" && body.code ? body.code : String(apiError.status);
-    return { outcome: "failure", statusCode, error: boundedCode(code) };
+    return { outcome: "failure", statusCode, error: boundedErrorCode(code) };
   }
   const location = redirectLocation(apiError);
   const error = location ? errorParam(location) : undefined;
-  return error ? { outcome: "failure", statusCode, error: boundedCode(error) } : { outcome: "success", statusCode };
+  return error ? { outcome: "failure", statusCode, error: boundedErrorCode(error) } : { outcome: "success", statusCode };
 }
 
 function redirectLocation(error: { headers?: unknown }): string | undefined {
@@ -44,14 +45,4 @@ function errorParam(location: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** An error code is a short identifier; anything else (free text a provider or a caller put in a redirect) is not recorded as such. */
-const ERROR_CODE = /^(?:[A-Za-z_][A-Za-z0-9_.-]{0,63}|\d{3})$/;
-export const UNRECOGNISED_ERROR = "UNRECOGNISED_ERROR";
-
-function boundedCode(code: string): string {
-  // a long run mixing letters and digits is a token, not a code
-  if (!ERROR_CODE.test(code) || (code.length >= 20 && /\d/.test(code) && /[A-Za-z]/.test(code))) return UNRECOGNISED_ERROR;
-  return code;
 }

@@ -1,4 +1,5 @@
 import type { LogRecordExporter } from "@opentelemetry/sdk-logs";
+import * as z from "zod";
 import type { AuditLogger } from "../emit.js";
 import { parseOptions } from "../options.js";
 import { AUDIT_LOG_MODEL, type StoreAdapter } from "../store/adapter.js";
@@ -107,11 +108,18 @@ async function deleteOlderThan(cutoff: Date, adapter: StoreAdapter | undefined, 
  * function of the same name): `await deleteExpiredAuditLogs(await auth.$context, { days: 90 })`.
  * Rejects when nothing can be deleted (a storage without `deleteOlderThan`).
  */
+const deleteExpiredOptionsSchema = z.strictObject({
+  days: z.number().positive().refine(Number.isFinite, { message: "expected a finite number of days" }),
+  modelName: z.string().min(1).optional(),
+  storage: z.custom<AuditStorage>((v) => typeof v === "object" && v !== null, { message: "expected a storage object" }).optional(),
+  now: z.date().optional(),
+});
+
 export async function deleteExpiredAuditLogs(
   ctx: { adapter: unknown; options?: { plugins?: Array<{ id?: string; options?: unknown }> } },
   options: { days: number; modelName?: string; storage?: AuditStorage; now?: Date },
 ): Promise<number> {
-  if (!(options.days > 0) || !Number.isFinite(options.days)) throw new RangeError("deleteExpiredAuditLogs: days must be a positive number");
+  parseOptions("deleteExpiredAuditLogs", deleteExpiredOptionsSchema, options);
   const cutoff = new Date((options.now ?? new Date()).getTime() - options.days * 24 * 60 * 60 * 1000);
   // the plugin's own configuration, when the context is better-auth's: its storage, its table
   const plugin = ctx.options?.plugins?.find((p) => p.id === "audit-log")?.options as AuditLogOptions | undefined;

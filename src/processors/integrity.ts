@@ -9,6 +9,7 @@ import { MerkleTree } from "../chain/merkle.js";
 import { SCOPE_NAME, VERSION } from "../version.js";
 import { scopeFilter, type ScopeSelection } from "./scope.js";
 import { setAttributeAlways } from "./record.js";
+import { AuditOptionsError } from "../errors.js";
 import { parseOptions } from "../options.js";
 import { integrityOptionsSchema } from "../option-schemas.js";
 import { pipelineOf, type Pipeline } from "./sdk-pipeline.js";
@@ -72,10 +73,7 @@ export class IntegrityProcessor implements LogRecordProcessor {
     this.hashAlg = hasher.alg;
     this.#hash = hasher.hash;
     const signing = options.signingKey ?? process.env.OTEL_AUTH_AUDIT_SIGNING_KEY;
-    this.#signingKey = signing ? privateKey(signing) : undefined;
-    if (this.#signingKey && this.#signingKey.asymmetricKeyType !== "ed25519") {
-      throw new TypeError(`IntegrityProcessor: signingKey must be an Ed25519 private key, got ${this.#signingKey.asymmetricKeyType}`);
-    }
+    this.#signingKey = signing ? signingKeyOf(signing, options.signingKey === undefined ? "OTEL_AUTH_AUDIT_SIGNING_KEY" : "signingKey") : undefined;
     this.#inScope = scopeFilter(options.scopes);
     this.#every = options.checkpointEvery ?? 1000;
     this.#intervalMs = options.checkpointIntervalMs ?? 60_000;
@@ -295,4 +293,19 @@ export class IntegrityProcessor implements LogRecordProcessor {
     this.#lastSignature = "";
     this.#closed = false;
   }
+}
+
+/** The Ed25519 private key that signs checkpoints; anything else (unreadable, another type) is refused naming where it came from. */
+function signingKeyOf(input: NonNullable<IntegrityProcessorOptions["signingKey"]>, option: string): KeyObject {
+  let key: KeyObject;
+  try {
+    key = privateKey(input);
+  } catch {
+    // the key material never goes into the message
+    throw new AuditOptionsError(`otel-auth-audit: IntegrityProcessor: option \`${option}\` is not a readable private key (PEM, DER or KeyObject)`, option, "IntegrityProcessor");
+  }
+  if (key.asymmetricKeyType !== "ed25519") {
+    throw new AuditOptionsError(`otel-auth-audit: IntegrityProcessor: option \`${option}\` must be an Ed25519 private key, got ${key.asymmetricKeyType}`, option, "IntegrityProcessor");
+  }
+  return key;
 }

@@ -46,11 +46,38 @@ const MAX_DOMAIN = 255;
 /** Dots as they are written in domains: ASCII, fullwidth, ideographic, halfwidth ideographic; `%2E`. */
 const isDomainDot = (c: number): boolean => c === 46 || c === 0xff0e || c === 0x3002 || c === 0xff61;
 
-/** The length of an "at" written at `i`: `@`, fullwidth `＠`, small `﹫`, or percent-encoded `%40`; 0 for none. */
+/**
+ * Invisible format characters (zero-width space/joiners, bidi marks and embeddings, word joiner,
+ * BOM, soft hyphen): a renderer shows the address without them, so they do not end one.
+ */
+const isInvisible = (c: number): boolean =>
+  c === 0xad || (c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) || (c >= 0x2060 && c <= 0x2064) || c === 0xfeff;
+
+const lowerAt = (s: string, i: number): number => s.charCodeAt(i) | 32;
+/** Whether `s` holds `word` (lower-case ASCII) at `i`, in any case. */
+function hasAt(s: string, i: number, word: string): boolean {
+  for (let k = 0; k < word.length; k++) if (lowerAt(s, i + k) !== word.charCodeAt(k)) return false;
+  return true;
+}
+
+/**
+ * The length of an "at" written at `i`: `@`, fullwidth `＠`, small `﹫`, percent-encoded `%40` or
+ * twice encoded `%2540`, the escapes `\u0040`, `&#64;`, `&#x40;`, `&commat;`; 0 for none.
+ */
 function atLength(s: string, i: number): number {
   const c = s.charCodeAt(i);
   if (c === 64 || c === 0xff20 || c === 0xfe6b) return 1;
-  if (c === 37 && s.charCodeAt(i + 1) === 52 && s.charCodeAt(i + 2) === 48) return 3; // %40
+  if (c === 37) {
+    if (s.charCodeAt(i + 1) === 52 && s.charCodeAt(i + 2) === 48) return 3; // %40
+    if (s.charCodeAt(i + 1) === 50 && s.charCodeAt(i + 2) === 53 && s.charCodeAt(i + 3) === 52 && s.charCodeAt(i + 4) === 48) return 5; // %2540
+    return 0;
+  }
+  if (c === 92 && hasAt(s, i + 1, "u0040")) return 6;
+  if (c === 38) {
+    if (hasAt(s, i + 1, "#64;")) return 5;
+    if (hasAt(s, i + 1, "#x40;")) return 6;
+    if (hasAt(s, i + 1, "commat;")) return 8;
+  }
   return 0;
 }
 
@@ -76,7 +103,7 @@ export const emailMatcher: Matcher = (s) => {
     } else {
       const limit = Math.max(done, i - MAX_LOCAL);
       let j = i - 1;
-      while (j >= limit && (isAlnumAnyScript(s, j) || LOCAL_SPECIALS.has(s.charCodeAt(j)))) j--;
+      while (j >= limit && (isAlnumAnyScript(s, j) || LOCAL_SPECIALS.has(s.charCodeAt(j)) || isInvisible(s.charCodeAt(j)))) j--;
       start = j + 1;
       // an encoded local part may itself hold percent escapes; leading dots are not part of it
       while (start < i && s.charCodeAt(start) === 46) start++;
@@ -105,7 +132,7 @@ export const emailMatcher: Matcher = (s) => {
         j += 3;
         continue;
       }
-      if (c === 45 || isAlnumAnyScript(s, j)) {
+      if (c === 45 || isAlnumAnyScript(s, j) || (isInvisible(c) && j > from)) {
         j++;
         continue;
       }

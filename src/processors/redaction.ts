@@ -1,9 +1,11 @@
 import { diag, type AnyValue } from "@opentelemetry/api";
 import type { LogRecordProcessor, ReadWriteLogRecord } from "@opentelemetry/sdk-logs";
 import { createHash, createHmac, type KeyObject } from "node:crypto";
+import { isIP } from "node:net";
 import * as z from "zod";
 import { eventNameFor } from "../attributes.js";
 import { jcs } from "../chain/canonical.js";
+import { boundedErrorCode, UNRECOGNISED_ERROR } from "../error-code.js";
 import { secretKey, type SecretInput } from "../chain/keys.js";
 import { optionSchemas, parseOptions } from "../options.js";
 import { scopesSchema, secretSchema } from "../option-schemas.js";
@@ -122,9 +124,12 @@ export const DEFAULT_REDACT_KEYS: readonly string[] = Object.freeze([
 ]);
 
 const check = (match: Matcher) => match;
+/** Every spelling of an "at" the e-mail matcher knows (see atLength in matchers.ts). */
+const AT_SPELLINGS = ["@", "%40", "%2540", "\uff20", "\ufe6b"];
+const emailPrecheck = (s: string): boolean => AT_SPELLINGS.some((at) => s.includes(at)) || /\\u0040|&#(?:64|x40);|&commat;/i.test(s);
 
 export const DEFAULT_REDACT_PATTERNS: readonly RedactionPattern[] = Object.freeze([
-  { name: "email", match: check(emailMatcher), precheck: (s) => s.includes("@") || s.includes("%40") || s.includes("\uff20") || s.includes("\ufe6b") },
+  { name: "email", match: check(emailMatcher), precheck: emailPrecheck },
   { name: "bearer", match: check(bearerMatcher), precheck: (s) => /bearer|basic/i.test(s) },
   { name: "jwt", match: check(jwtMatcher), precheck: (s) => s.includes("eyJ") },
   { name: "hex-secret", match: check(hexMatcher), precheck: (s) => s.length >= 32 },
@@ -140,6 +145,19 @@ export const DEFAULT_REDACT_PATTERNS: readonly RedactionPattern[] = Object.freez
 const STRUCTURAL = new Set([
   "user.id", "user.hash", "session.id", "client.address", "error.type", "http.request.method", "http.response.status_code", "event.name",
 ]);
+/**
+ * Structural attributes a caller can still fill (`audit.record({ error, userId, ipAddress, method })`,
+ * a beforeLog, an adapter handed app text): each is kept only in its expected shape. A method or
+ * error code of another shape becomes `_OTHER` (as the HTTP semantic conventions spell an unknown
+ * value; an error that is no code becomes UNRECOGNISED_ERROR, its text stays in the redacted body); an id or address gets the value
+ * patterns that cannot mistake an id for a secret (e-mails, bearer credentials, JWTs, `name=value`).
+ */
+const SHAPED = new Set(["http.request.method", "error.type", "client.address", "user.id", "user.hash", "session.id", "audit.actor.id"]);
+const METHOD_SHAPE = /^[A-Za-z]{1,32}$/;
+/** Patterns that would take an id or a hash for a secret: not run on ids. */
+const ID_LOOKALIKE_PATTERNS = new Set(["hex-secret", "base64-secret", "card"]);
+/** An HTTP method of no method's shape, spelt as the HTTP semantic conventions spell an unknown one. */
+const OTHER_VALUE = "_OTHER";
 const PATTERNS_ONLY = new Set(["url.path", "http.route", "user_agent.original", "audit.action"]);
 const METADATA_PREFIX = "audit.metadata.";
 /** Not even an explicit rule may touch these: the chain and the record's identity. */
@@ -158,8 +176,10 @@ export const REDACTION_FAILED_ATTR = "audit.redaction.failed";
 
 const REMOVED: unique symbol = Symbol("removed");
 /** An attribute's normalised path, and the strategy when its name itself matches a rule. */
-type AttributePlan = { path: string[]; strategy?: RedactionStrategy; action?: boolean } | typeof SKIP | typeof DROP;
+type AttributePlan = { path: string[]; strategy?: RedactionStrategy; action?: boolean } | typeof SKIP | typeof DROP | typeof SHAPE;
 const SKIP: unique symbol = Symbol("skip");
+/** A structural attribute kept only in its shape (SHAPED). */
+const SHAPE: unique symbol = Symbol("shape");
 /** An attribute whose very name carries a secret (a key a caller chose): removed. */
 const DROP: unique symbol = Symbol("drop");
 type Redacted = AnyValue | typeof REMOVED;
@@ -319,6 +339,12 @@ export class RedactionProcessor implements LogRecordProcessor {
           else attrs[name] = this.#mask;
           continue;
         }
+        if (SHAPED.has(name)) {
+          const shaped = this.#shaped(name, attrs[name]);
+          // what had to be changed is not trusted in part on a record that failed
+          if (shaped !== attrs[name]) attrs[name] = name === "error.type" || name === "http.request.method" ? shaped : this.#mask;
+          continue;
+        }
         if (STRUCTURAL.has(name)) continue;
         // a name a caller chose may itself be the secret
         if (name.startsWith(METADATA_PREFIX)) {
@@ -345,6 +371,17 @@ export class RedactionProcessor implements LogRecordProcessor {
     }
   }
 
+  /** A SHAPED attribute's value in its shape: see SHAPED. */
+  #shaped(name: string, value: AnyValue): AnyValue {
+    if (typeof value !== "string") return typeof value === "number" || typeof value === "boolean" ? value : this.#mask;
+    if (value.length > this.#limits.maxStringLength) return name === "error.type" ? UNRECOGNISED_ERROR : name === "http.request.method" ? OTHER_VALUE : this.#mask;
+    if (name === "http.request.method") return METHOD_SHAPE.test(value) ? value : OTHER_VALUE;
+    if (name === "client.address" && isIP(value) !== 0) return value;
+    const spans = this.#spans(value, { nodes: 0, chars: 0 }, ID_LOOKALIKE_PATTERNS);
+    if (name === "error.type") return spans ? UNRECOGNISED_ERROR : boundedErrorCode(value);
+    return spans ? this.#replace(value, spans) : value;
+  }
+
   /** A short plain string in which no pattern finds anything (and that is no JSON text). */
   #cleanShort(value: AnyValue): boolean {
     if (typeof value !== "string" || value.length > 256) return false;
@@ -363,6 +400,11 @@ export class RedactionProcessor implements LogRecordProcessor {
         continue;
       }
       const value = attrs[name];
+      if (plan === SHAPE) {
+        const shaped = this.#shaped(name, value);
+        if (shaped !== value) attrs[name] = shaped;
+        continue;
+      }
       const out = plan.strategy ? this.#apply(value, plan.strategy) : this.#walk(value, plan.path.slice(), budget, 0);
       if (out === value) continue;
       if (out === REMOVED) deleteAttribute(record, name);
@@ -381,6 +423,7 @@ export class RedactionProcessor implements LogRecordProcessor {
     if (plan) return plan;
     const explicit = this.#explicit.get(name);
     if (explicit) plan = { path: [], strategy: explicit };
+    else if (SHAPED.has(name)) plan = SHAPE;
     else if (name.startsWith(METADATA_PREFIX)) plan = this.#spans(name, { nodes: 0, chars: 0 }) ? DROP : this.#dottedPlan(name.slice(METADATA_PREFIX.length));
     else if (PATTERNS_ONLY.has(name)) plan = { path: [], action: name === "audit.action" };
     else if (name.startsWith("audit.") || STRUCTURAL.has(name) || UNTOUCHABLE.test(name)) plan = SKIP;
@@ -515,11 +558,12 @@ export class RedactionProcessor implements LogRecordProcessor {
   }
 
   /** Every span of `s` to redact (patterns, then `name=value` pairs whose name is a key rule), or undefined. */
-  #spans(s: string, budget: Budget): Array<[number, number, RedactionStrategy]> | undefined {
+  #spans(s: string, budget: Budget, skip?: ReadonlySet<string>): Array<[number, number, RedactionStrategy]> | undefined {
     if (s.length < 6) return undefined;
     if (s.length > this.#limits.maxStringLength) return [[0, s.length, this.#strategy]];
     let spans: Array<[number, number, RedactionStrategy]> | undefined;
     for (const p of this.#patterns) {
+      if (skip?.has(p.name)) continue;
       if (p.precheck && !p.precheck(s)) continue;
       for (const [start, end] of p.find(s)) (spans ??= []).push([start, end, p.strategy]);
     }
@@ -660,7 +704,8 @@ export class RedactionProcessor implements LogRecordProcessor {
   #norm(segment: string): string {
     let n = this.#normCache.get(segment);
     if (n === undefined) {
-      n = segment.normalize("NFKC").toLowerCase().replace(/[-_\s]/g, "");
+      // separators and invisible format characters (zero-width, bidi marks, soft hyphen) do not make another name
+      n = segment.normalize("NFKC").toLowerCase().replace(/[-_\s\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/g, "");
       if (this.#normCache.size < 10_000) this.#normCache.set(segment, n);
     }
     return n;

@@ -1,4 +1,6 @@
 import { ExportResultCode, globalErrorHandler } from "@opentelemetry/core";
+import * as z from "zod";
+import { optionSchemas, parseOptions } from "../options.js";
 import { LoggerProvider, type LogRecordExporter, type LogRecordProcessor, type ReadWriteLogRecord } from "@opentelemetry/sdk-logs";
 
 export interface StorePipelineOptions {
@@ -21,8 +23,13 @@ export interface StorePipeline {
  * handed the record directly during `emit`: no promise or context switch per record as in the SDK's
  * Simple processor. `flush` waits for the exporters' writes.
  */
+const storePipelineOptionsSchema = z.strictObject({
+  exporters: z.array(optionSchemas.withMethods<LogRecordExporter>("export", "shutdown")),
+  processors: z.array(optionSchemas.withMethods<LogRecordProcessor>("onEmit", "forceFlush", "shutdown")).optional(),
+});
+
 export function createStorePipeline(options: StorePipelineOptions): StorePipeline {
-  const { exporters, processors = [] } = options;
+  const { exporters, processors = [] } = parseOptions("createStorePipeline", storePipelineOptionsSchema, options);
   const provider = new LoggerProvider({
     processors: [...processors, ...exporters.map((exporter) => new HandOverProcessor(exporter))],
   });

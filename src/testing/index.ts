@@ -6,7 +6,10 @@ import {
   type LogRecordProcessor,
   type ReadableLogRecord,
 } from "@opentelemetry/sdk-logs";
+import * as z from "zod";
 import { AUDIT_ATTR, fromAttributes } from "../attributes.js";
+import { auditLoggerShape } from "../option-schemas.js";
+import { optionSchemas, parseOptions } from "../options.js";
 import { CHECKPOINT_EVENT } from "../chain/format.js";
 import { auditProcessors, bindProcessors, type AuditProcessorsOptions } from "../pipeline.js";
 import { IntegrityProcessor } from "../processors/integrity.js";
@@ -31,6 +34,14 @@ export interface TestAuditOptions extends Omit<AuditLoggerOptions, "loggerProvid
    */
   processors?: LogRecordProcessor[];
 }
+
+const { loggerProvider: _notHere, ...loggerShape } = auditLoggerShape;
+const testAuditOptionsSchema = z.strictObject({
+  ...loggerShape,
+  processors: z.array(optionSchemas.withMethods<LogRecordProcessor>("onEmit", "forceFlush", "shutdown")).optional(),
+  redaction: z.unknown().optional(),
+  integrity: z.unknown().optional(),
+});
 
 /** Records in tests are chained under a fixed key, so the pipeline is the production one without the unkeyed warning. */
 const TEST_CHAIN_KEY = "otel-auth-audit-test-key";
@@ -62,6 +73,8 @@ export interface TestAudit {
  * `const t = createTestAudit(); betterAuth({ plugins: [auditLog({ loggerProvider: t.provider })] })`.
  */
 export function createTestAudit(options: TestAuditOptions = {}): TestAudit {
+  // the logger's and the pipeline's own options are checked where they are used; here, the shape
+  parseOptions("createTestAudit", testAuditOptionsSchema, options);
   const { processors = [], redaction, integrity, ...loggerOptions } = options;
   const exporter = new InMemoryLogRecordExporter();
   // redaction first, the chain last before export (a processor that edits records must not follow

@@ -2,7 +2,10 @@ import type { AnyValue } from "@opentelemetry/api";
 import type { ReadableLogRecord } from "@opentelemetry/sdk-logs";
 import type { KeyObject } from "node:crypto";
 import { canonicalFromOtlp, canonicalFromSdk, fromOtlpValue, type OtlpAnyValue, type OtlpKeyValue, type OtlpLogRecord, type SdkRecordLike } from "../chain/canonical.js";
+import * as z from "zod";
 import { AuditOptionsError } from "../errors.js";
+import { optionSchemas, parseOptions } from "../options.js";
+import { scopesSchema, secretSchema } from "../option-schemas.js";
 import { CHAIN_ATTR, CHECKPOINT_ATTR, CHECKPOINT_EVENT, GENESIS_PREV, type HashAlg } from "../chain/format.js";
 import {
   publicKey as toPublicKey,
@@ -83,6 +86,19 @@ export interface VerifyOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+const verifyOptionsSchema = z.strictObject({
+  key: secretSchema.optional(),
+  publicKey: z
+    .custom<AsymmetricKeyInput>((v) => (typeof v === "string" && v.length > 0) || v instanceof Uint8Array || (typeof v === "object" && v !== null), {
+      message: "expected a PEM string, a Buffer or a KeyObject",
+    })
+    .optional(),
+  requireClosed: z.boolean().optional(),
+  scopes: scopesSchema.optional(),
+  allowEmpty: z.boolean().optional(),
+  onProgress: optionSchemas.fn().optional(),
+});
+
 /** Records verify reads: the SDK's ReadableLogRecords or flat OTLP JSON records (readOtlpJson). */
 export type VerifiableRecord = ReadableLogRecord | OtlpFlatRecord;
 
@@ -120,6 +136,7 @@ export function verifyRecords(records: Iterable<VerifiableRecord>, options: Veri
   if (options.key !== undefined && (options.key as { length?: number }).length === 0) {
     throw new AuditOptionsError("otel-auth-audit: verifyRecords: option `key` is empty; leave it out to verify without a key", "key", "verifyRecords");
   }
+  parseOptions("verifyRecords", verifyOptionsSchema, options);
   const key = secretKey(options.key);
   const pub = options.publicKey ? toPublicKey(options.publicKey) : undefined;
   const inScope = scopeFilter(options.scopes);

@@ -11,7 +11,7 @@ import { RedactionProcessor } from "../../src/processors/redaction.js";
 
 /** Inputs that make a naive matcher backtrack: repeated fragments of what it looks for. */
 const FAMILIES: Record<string, string[]> = {
-  email: ["a", "a@", "a@a.", "@a", ".@", "a.a", "\"a\"@", "%40a", "a＠ｂ．", "ü@ü.", "a@a-"],
+  email: ["a", "a@", "a@a.", "@a", ".@", "a.a", "\"a\"@", "%40a", "a＠ｂ．", "ü@ü.", "a@a-", "a\u200b", "a\u200b@", "@\u200b", "%2540a", "&#64;a", "&#x40", "\\u0040a", "&commat;a.", "\u202e@a."],
   bearer: ["bearer ", "Bearer a", "basic  ", "bearerbearer"],
   jwt: ["eyJ", "eyJaaaaaaaa.", "eyJaaaaaaaa.aaaaa.", ".eyJ"],
   hex: ["0a", "0a ", "0123456789abcdef"],

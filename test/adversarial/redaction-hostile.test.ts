@@ -15,7 +15,7 @@ const exported = (t: ReturnType<typeof createTestAudit>) => new TextDecoder().de
 
 /** A secret no pattern could find by its look alone: only the key or the encoding gives it away. */
 const secret = fc.stringMatching(/^[a-z]{10,16}$/).map((s) => `sec${s}ret`);
-const KEYS = ["password", "token", "code", "apiKey", "client_secret", "Access-Token", "ｐａｓｓｗｏｒｄ", "user[password]"];
+const KEYS = ["password", "token", "code", "apiKey", "client_secret", "Access-Token", "ｐａｓｓｗｏｒｄ", "user[password]", "pass\u200bword", "to\u202eken", "api\u00adKey"];
 
 /** Every way a value can carry a secret under a key rule or as an e-mail. */
 const ENCODINGS: Array<[string, (key: string, s: string) => string]> = [
@@ -40,6 +40,12 @@ const EMAILS: Array<[string, (s: string) => string]> = [
   ["small at", (s) => `${s}﹫example.com`],
   ["quoted local part", (s) => `"${s} x"@example.com`],
   ["in a URL", (s) => `mailto:${s}@example.org?subject=hi`],
+  ["%2540 (a URL encoded twice)", (s) => `next=%2Fcb%3Femail%3D${s}%2540example.com`],
+  ["JSON escape in text", (s) => `bad input "${s}\\u0040example.com"`],
+  ["HTML entities", (s) => `<p>${s}&#64;example.com, ${s}&#x40;example.com, ${s}&commat;example.com</p>`],
+  ["zero-width space in the local part", (s) => `${s}\u200bx@example.com`],
+  ["zero-width joiner in the domain", (s) => `${s}@exa\u200dmple.com`],
+  ["bidi override before the at", (s) => `${s}\u202e@example.com`],
 ];
 
 describe("secrets in every encoding (property)", () => {
