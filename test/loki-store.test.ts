@@ -105,4 +105,12 @@ describe("recordFromLokiEntry", () => {
       "audit.metadata.rows": { stringValue: "5" },
     });
   });
+
+  it("reads a hostile line nested 20,000 levels deep without overflowing the stack", () => {
+    let deep = '"x"';
+    for (let i = 0; i < 20_000; i++) deep = `{"a":${deep}}`;
+    const line = `{"format":${JSON.stringify(LOKI_RECORD_FORMAT)},"timeUnixNano":"1","body":${deep},"attributes":{"audit.metadata.deep":${deep}}}`;
+    const record = recordFromLokiEntry({ ts: "1", line, labels: {}, metadata: {} });
+    expect(JSON.stringify(record)).toContain("[too deep]");
+  });
 });

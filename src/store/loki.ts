@@ -212,7 +212,10 @@ function parseSnapshot(line: string): Record<string, unknown> | undefined {
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
 /** A JSON value (as Go's pcommon renders a map) as an OTLP AnyValue. Bytes arrive as base64 strings. */
-export function toAnyValue(v: unknown): OtlpAnyValue {
+/** Deeper values than this in a line read back from Loki are not rebuilt (a hostile line must not overflow the stack). */
+const MAX_VALUE_DEPTH = 64;
+
+export function toAnyValue(v: unknown, depth = 0): OtlpAnyValue {
   switch (typeof v) {
     case "string":
       return { stringValue: v };
@@ -222,8 +225,10 @@ export function toAnyValue(v: unknown): OtlpAnyValue {
       return Number.isInteger(v) ? { intValue: v } : { doubleValue: v };
     case "object":
       if (v === null) return {};
-      if (Array.isArray(v)) return { arrayValue: { values: v.map(toAnyValue) } };
-      return { kvlistValue: { values: Object.entries(v).map(([key, x]) => ({ key, value: toAnyValue(x) })) } };
+      // too deep to be one of our records: a marker, which no chain hash will match
+      if (depth >= MAX_VALUE_DEPTH) return { stringValue: "[too deep]" };
+      if (Array.isArray(v)) return { arrayValue: { values: v.map((x) => toAnyValue(x, depth + 1)) } };
+      return { kvlistValue: { values: Object.entries(v).map(([key, x]) => ({ key, value: toAnyValue(x, depth + 1) })) } };
     default:
       return {};
   }
