@@ -4,11 +4,13 @@
  * raw spelling.
  */
 
+import { foldLookalikes } from "./lookalikes.js";
+
 const SEPARATORS = /[\s:/._\-\u2010-\u2015\u2212]+/gu;
 
-/** NFKC (fullwidth and compatibility forms), lower case, every run of separators or whitespace one `:`, trimmed. */
+/** NFKC (fullwidth and compatibility forms), lower case, lookalike letters folded, every run of separators or whitespace one `:`, trimmed. */
 export function normalizeAction(action: string): string {
-  return action.normalize("NFKC").toLowerCase().replace(SEPARATORS, ":").replace(/^:+|:+$/g, "");
+  return foldLookalikes(action.normalize("NFKC").toLowerCase()).replace(SEPARATORS, ":").replace(/^:+|:+$/g, "");
 }
 
 /**

@@ -1,4 +1,5 @@
 import { diag, type AnyValue } from "@opentelemetry/api";
+import { foldLookalikes } from "../lookalikes.js";
 import type { LogRecordProcessor, ReadWriteLogRecord } from "@opentelemetry/sdk-logs";
 import { createHash, createHmac, type KeyObject } from "node:crypto";
 import { isIP } from "node:net";
@@ -705,7 +706,7 @@ export class RedactionProcessor implements LogRecordProcessor {
     let n = this.#normCache.get(segment);
     if (n === undefined) {
       // separators and invisible format characters (zero-width, bidi marks, soft hyphen) do not make another name
-      n = segment.normalize("NFKC").toLowerCase().replace(/[-_\s\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/g, "");
+      n = foldLookalikes(segment.normalize("NFKC").toLowerCase()).replace(/[-_\s\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/g, "");
       if (this.#normCache.size < 10_000) this.#normCache.set(segment, n);
     }
     return n;
