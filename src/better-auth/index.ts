@@ -9,6 +9,7 @@ import { VERSION } from "../version.js";
 import { isAdminSession, type AuditSession } from "./access.js";
 import { actionFor, isReadPath, pathMatches, recordedPath, safeParams, SESSION_ENDING_PATHS } from "./actions.js";
 import { AUDIT_LOG_ERROR_CODES } from "./error-codes.js";
+import { hooksWithPeerNames } from "./hook-entry.js";
 import { outcomeOf } from "./outcome.js";
 import { withoutSecrets } from "./request-body.js";
 import { userHashOf } from "./user-hash.js";
@@ -25,6 +26,7 @@ import { parseOptions } from "../options.js";
 export { auditHandler } from "./rate-limit.js";
 export { auditLogFor } from "./instrumented.js";
 export * from "./store-vocabulary.js";
+export type { AuditLogHookEntry } from "./hook-entry.js";
 export type { AuditLogOptions, CaptureOptions, PathConfig, PathOption, PiiRedactionOptions, RateLimitRule } from "./types.js";
 export type { AuditSession } from "./access.js";
 export { isAdminSession } from "./access.js";
@@ -92,8 +94,7 @@ export function auditLog(options: AuditLogOptions = {}) {
       enabled: options.enabled,
       severity: options.severity,
       severityMapping: options.severityMapping,
-      beforeLog: options.beforeLog,
-      afterLog: options.afterLog,
+      ...hooksWithPeerNames(options),
     });
   if (options.bruteForce) new BruteForceDetector(options.bruteForce === true ? {} : options.bruteForce).attach(logger);
   // keyed by the request's AuthContext, which the database hook and the after-hook share
