@@ -136,15 +136,19 @@ describe.each(BACKENDS)("%s: a peer user's code, unchanged", (backend) => {
     const { cookie, userId } = await x.signUp("cy@example.com");
     await x.post("/sign-in/email", { email: "cy@example.com", password: PASSWORD });
     const c = x.client(cookie);
-    const inserted = await c.auditLog.insertAuditLog({ action: "data:export", metadata: { exportedCount: 500 } });
+    const inserted = await c.auditLog.insertAuditLog({ action: "data:export", metadata: { exportedCount: 500, scope: { table: "users" } } });
     expect(inserted.data?.success).toBe(true);
+    // the storage gets ordinary objects: a peer test's toStrictEqual, a storage's hasOwnProperty
+    const written = rows.find((r) => r.action === "data:export")!;
+    expect(written.metadata).toStrictEqual({ exportedCount: 500, scope: { table: "users" } });
+    expect(written.metadata.hasOwnProperty("exportedCount")).toBe(true);
     const from = new Date(Date.now() - 60_000).toISOString();
     const to = new Date(Date.now() + 60_000).toISOString();
     const { data } = await c.auditLog.listAuditLogs({ query: { status: "success", limit: 2, offset: 1, from, to } });
     expect(calls.at(-1)).toMatchObject({ userId, status: "success", limit: 2, offset: 1, from: new Date(from), to: new Date(to) });
     expect(data?.total).toBe(3);
     expect(data?.entries).toHaveLength(2);
-    expect(data?.entries.find((e) => e.action === "data:export")?.metadata).toEqual({ exportedCount: 500 });
+    expect(data?.entries.find((e) => e.action === "data:export")?.metadata).toEqual({ exportedCount: 500, scope: { table: "users" } });
     const failed = await c.auditLog.listAuditLogs({ query: { status: "failed" } });
     expect(calls.at(-1)?.status).toBe("failed");
     expect(failed.data?.total).toBe(0);
