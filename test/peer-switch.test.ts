@@ -40,6 +40,33 @@ async function app(backend: Backend, options: Parameters<typeof auditLog>[0], au
   return { ...a, plugin, t, signUp, client };
 }
 
+describe("the peer README's configuration block, as written", () => {
+  it("is accepted, every option it documents (and a table name)", async () => {
+    const analytics = { track: async (_name: string, _entry: unknown) => {} };
+    const plugin = auditLog({
+      enabled: true, // disable without removing the plugin
+      nonBlocking: false, // fire-and-forget — never blocks auth responses
+      paths: ["/sign-in/email", { path: "/delete-user", config: { severity: "high", capture: { requestBody: true } } }],
+      capture: { ipAddress: true, userAgent: true, requestBody: false },
+      piiRedaction: { enabled: false, strategy: "mask", fields: ["password"] },
+      retention: { enabled: false, days: 90 },
+      beforeLog: async (entry) => {
+        if (entry.userId === "service-account") return null;
+        return entry;
+      },
+      afterLog: async (entry) => {
+        await analytics.track("auth.event", entry);
+      },
+      storage: undefined,
+      schema: { auditLog: { modelName: "your_table_name" } },
+      metadataLimits: { maxBytes: 64 * 1024, maxDepth: 5 },
+      beforePaths: ["/sign-out", "/delete-user"],
+      onWriteError: (error, entry) => void [error, entry.status],
+    });
+    expect(plugin.id).toBe("audit-log");
+  });
+});
+
 const hookEntryOf = (seen: Record<string, unknown>[], action: string) => seen.find((e) => e.action === action);
 
 describe.each(BACKENDS)("%s: a peer user's code, unchanged", (backend) => {
