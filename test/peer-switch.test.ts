@@ -14,6 +14,8 @@ import {
 } from "otel-auth-audit/better-auth";
 import { auditLogClient } from "otel-auth-audit/better-auth/client";
 import { createTestAudit } from "otel-auth-audit/testing";
+import { AuditLogger, AuditOptionsError, AuthAuditInstrumentation } from "otel-auth-audit";
+import { auditLogFor } from "otel-auth-audit/better-auth";
 import { BASE_URL, USER_AGENT } from "./helpers/auth-app.js";
 import { BACKENDS, createStoreApp, settle, type Backend } from "./helpers/store-app.js";
 
@@ -64,6 +66,29 @@ describe("the peer README's configuration block, as written", () => {
       onWriteError: (error, entry) => void [error, entry.status],
     });
     expect(plugin.id).toBe("audit-log");
+  });
+});
+
+describe("an option that would be ignored is refused at startup", () => {
+  const hooks = { beforeLog: async (e: unknown) => e, afterLog: () => {}, severity: { "sign-in:email": "high" }, severityMapping: {}, loggerProvider: createTestAudit().provider };
+  it.each(Object.keys(hooks))("%s beside a ready logger (auditLog({ logger }), auditLogFor, the instrumentation's betterAuth)", (key) => {
+    const option = { [key]: hooks[key as keyof typeof hooks] } as never;
+    const logger = new AuditLogger({ loggerProvider: createTestAudit().provider });
+    const refusals = [
+      () => auditLog({ logger, ...(option as object) }),
+      () => auditLogFor(new AuthAuditInstrumentation({ enabled: false }), option),
+      ...(key === "loggerProvider" ? [] : [() => new AuthAuditInstrumentation({ enabled: false, betterAuth: option })]),
+    ];
+    for (const refuse of refusals) {
+      let error: unknown;
+      try {
+        refuse();
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(AuditOptionsError);
+      expect((error as AuditOptionsError).message).toContain(key);
+    }
   });
 });
 

@@ -53,6 +53,8 @@ beforeAll(async () => {
     "pg@^8.23.1",
     "@types/pg@^8.23.1",
     "next-auth@5.0.0-beta.32",
+    // the README's Auth.js snippet imports next/headers (the App Router app it is written for)
+    "next@^16.4.6",
   ]);
   const pkg = JSON.parse(readFileSync(join(app, "node_modules/otel-auth-audit/package.json"), "utf8")) as { exports: Record<string, unknown> };
   subpaths = Object.keys(pkg.exports)
@@ -124,6 +126,13 @@ export async function check() {
   const one = await authClient.auditLog.getAuditLog({ params: { id: "x" } });
   void one.error?.status;
   await authClient.auditLog.insertAuditLog({ action: "report:export", status: "success", metadata: { rows: 1 } });
+  // better-auth-audit-logs' client code: status "failed", dates, pagination, data.success
+  const failed = await authClient.auditLog.listAuditLogs({ query: { status: "failed", from: new Date(0).toISOString(), to: new Date().toISOString(), limit: 20, offset: 20 } });
+  const status: "success" | "failed" | undefined = failed.data?.entries[0]?.status;
+  const when: Date | undefined = failed.data?.entries[0]?.createdAt;
+  const inserted = await authClient.auditLog.insertAuditLog({ action: "data:export", metadata: { exportedCount: 500 } });
+  const stored: boolean | undefined = inserted.data?.success;
+  void [status, when, stored];
   // @ts-expect-error limit is a number: proves auditLog is typed, not any
   await authClient.auditLog.listAuditLogs({ query: { limit: "many" } });
   // @ts-expect-error no such action
