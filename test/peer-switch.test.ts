@@ -225,9 +225,15 @@ describe.each(BACKENDS)("%s: a peer user's code, unchanged", (backend) => {
       },
       { advanced: { ipAddress: { ipAddressHeaders: ["x-forwarded-for"] }, backgroundTasks: { handler: (p: Promise<unknown>) => void tasks.push(p) } } },
     );
+    // a row from long ago, as a peer test would plant it
+    const old = new Date(Date.now() - 100 * 86_400_000);
+    await storage.write({ id: "old", action: "sign-in:email", status: "success", severity: "medium", userId: null, ipAddress: null, userAgent: null, metadata: {}, createdAt: old } as never);
     await x.signUp("di@example.com");
     await x.post("/sign-in/email", { email: "di@example.com", password: "wrong-password-000" });
     await Promise.all(tasks);
+    await x.plugin.audit.flush();
+    await settle();
+    // retention ran after the writes: the 100-day-old row is gone
     expect(storage.entries.map((e) => e.action)).toEqual(["sign-up:email", "sign-in:email"]);
     expect(storage.entries[1]?.status).toBe("failed");
     expect(alerts).toEqual(["sign-in:email"]);
