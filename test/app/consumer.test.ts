@@ -154,8 +154,8 @@ describe.each([
     expect(snippets.length).toBeGreaterThan(5);
     const files = [...snippets, { path: "client-types.ts", code: CLIENT_TYPES, line: 0 }];
     for (const s of files) {
-      // node16 ESM wants extensions on the app's own relative imports (nothing else changes)
-      const code = resolution === "node16" ? s.code.replace(/(from |import\()"(\.{1,2}\/[^"]+?)(?<!\.js)"/g, '$1"$2.js"').replace(/"@\/([^"]+?)(?<!\.js)"/g, '"@/$1.js"') : s.code;
+      // node16 ESM wants extensions on the app's own relative imports and on next's subpaths (next has no exports map)
+      const code = resolution === "node16" ? s.code.replace(/(from |import\()"(\.{1,2}\/[^"]+?)(?<!\.js)"/g, '$1"$2.js"').replace(/"@\/([^"]+?)(?<!\.js)"/g, '"@/$1.js"').replace(/"next\/(headers|server)"/g, '"next/$1.js"') : s.code;
       mkdirSync(dirname(join(dir, s.path)), { recursive: true });
       writeFileSync(join(dir, s.path), code);
     }
