@@ -208,6 +208,21 @@ describe.each(BACKENDS)("%s: a peer user's code, unchanged", (backend) => {
     expect(one.data?.id).toBe(rows[0]!.id);
   });
 
+  it("a write-only storage: the read endpoints say so (501), and store: true keeps a readable database copy", async () => {
+    const written: AuditLogEntry[] = [];
+    const writeOnly = { write: async (entry: AuditLogEntry) => void written.push(entry) };
+    const x = await app(backend, { storage: writeOnly });
+    const { cookie } = await x.signUp("ed@example.com");
+    const list = await x.client(cookie).auditLog.listAuditLogs();
+    expect(list.error?.status).toBe(501);
+    expect(list.error?.code).toBe("AUDIT_LOG_STORE_DISABLED");
+    const both = await app(backend, { storage: writeOnly, store: true });
+    const ed = await both.signUp("ed@example.com");
+    const listed = await both.client(ed.cookie).auditLog.listAuditLogs();
+    expect(listed.data?.entries.map((e) => e.action)).toEqual(["sign-up:email"]);
+    expect(written.map((e) => e.action)).toEqual(["sign-up:email", "sign-up:email"]);
+  });
+
   it("MemoryStorage with nonBlocking, a waitUntil runner, retention and hashed PII, as the peer's production config", async () => {
     const storage = new MemoryStorage();
     const tasks: Promise<unknown>[] = [];
