@@ -15,14 +15,17 @@ const { loggerProvider: _provider, enabled: _enabled, ...loggerShape } = auditLo
 const instrumentationSchema = z.strictObject({
   ...loggerShape,
   enabled: z.boolean().optional(),
-  betterAuth: auditLogOptionsSchema.omit({ logger: true, loggerProvider: true }).optional(),
+  // the logger's own options (beforeLog, …) go at the top level: the plugin emits through this logger
+  betterAuth: auditLogOptionsSchema
+    .omit({ logger: true, loggerProvider: true, beforeLog: true, afterLog: true, severity: true, severityMapping: true })
+    .optional(),
 });
 
 export interface AuthAuditInstrumentationConfig
   extends InstrumentationConfig,
     Omit<AuditLoggerOptions, "loggerProvider" | "enabled"> {
   /** Defaults for the better-auth plugin this instrumentation hands out. */
-  betterAuth?: Omit<AuditLogOptions, "logger" | "loggerProvider">;
+  betterAuth?: Omit<AuditLogOptions, "logger" | "loggerProvider" | "beforeLog" | "afterLog" | "severity" | "severityMapping">;
 }
 
 /**

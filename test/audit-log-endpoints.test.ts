@@ -231,8 +231,9 @@ describe.each(BACKENDS)("audit-log endpoints on %s", (backend) => {
     expect(list.data?.entries.map((e) => e.error)).toContain("INVALID_PASSWORD");
     const inserted = await client.auditLog.insertAuditLog({ action: "report:download", status: "success", metadata: { report: "q3" } });
     expect(inserted.error).toBeNull();
+    expect(inserted.data?.success).toBe(true);
     expect(inserted.data).toMatchObject({ action: "report:download", origin: "client", userId: ada.userId });
-    const one = await client.auditLog.getAuditLog({ params: { id: inserted.data!.id } });
+    const one = await client.auditLog.getAuditLog({ params: { id: inserted.data!.id! } });
     expect(one.data).toMatchObject({ id: inserted.data!.id, metadata: { report: "q3" } });
     expect(one.data?.createdAt).toBeInstanceOf(Date);
     const inferred = await client.auditLog.list({ query: { action: "report:download" } });

@@ -35,6 +35,12 @@ export interface InsertAuditLogBody {
   metadata?: Record<string, unknown>;
 }
 
+/**
+ * What `insertAuditLog` answers: better-auth-audit-logs' `{ success: true }` with the stored entry's
+ * fields (none when `beforeLog` dropped the event).
+ */
+export type InsertAuditLogResponse = { success: true } & Partial<AuditLogEntry>;
+
 type FetchOptions = Record<string, unknown>;
 /** The endpoints' error body: `code` is one of AUDIT_LOG_ERROR_CODES or better-auth's own (VALIDATION_ERROR, UNAUTHORIZED). */
 export interface AuditLogError {
@@ -67,7 +73,7 @@ export const auditLogClient = () =>
         },
         insertAuditLog: (data: InsertAuditLogBody & { fetchOptions?: FetchOptions }) => {
           const { fetchOptions, ...body } = data;
-          return $fetch<AuditLogEntry | null, AuditLogError>("/audit-log/insert", { method: "POST", body, ...fetchOptions });
+          return $fetch<InsertAuditLogResponse, AuditLogError>("/audit-log/insert", { method: "POST", body, ...fetchOptions });
         },
       },
     }),

@@ -9,6 +9,7 @@ import { VERSION } from "../version.js";
 import { isAdminSession, type AuditSession } from "./access.js";
 import { actionFor, isReadPath, pathMatches, recordedPath, safeParams, SESSION_ENDING_PATHS } from "./actions.js";
 import { AUDIT_LOG_ERROR_CODES } from "./error-codes.js";
+import { hooksWithPeerNames } from "./hook-entry.js";
 import { outcomeOf } from "./outcome.js";
 import { withoutSecrets } from "./request-body.js";
 import { userHashOf } from "./user-hash.js";
@@ -21,10 +22,12 @@ import { checkStoreOptions, createPluginStore, usesDatabase, type PluginStore } 
 import type { AuditLogOptions, CaptureOptions, PathConfig } from "./types.js";
 import { auditLogOptionsSchema } from "./options.js";
 import { parseOptions } from "../options.js";
+import { AuditOptionsError } from "../errors.js";
 
 export { auditHandler } from "./rate-limit.js";
 export { auditLogFor } from "./instrumented.js";
 export * from "./store-vocabulary.js";
+export type { AuditLogHookEntry } from "./hook-entry.js";
 export type { AuditLogOptions, CaptureOptions, PathConfig, PathOption, PiiRedactionOptions, RateLimitRule } from "./types.js";
 export type { AuditSession } from "./access.js";
 export { isAdminSession } from "./access.js";
@@ -74,6 +77,20 @@ export interface AuditLogHandle {
   sweep(): Promise<number>;
 }
 
+/** The AuditLogger's own options: with a ready `logger` they would be ignored, so they are refused. */
+const LOGGER_OPTIONS = ["beforeLog", "afterLog", "severity", "severityMapping", "loggerProvider"] as const;
+
+function refuseLoggerOptionsBeside(options: AuditLogOptions): void {
+  if (!options.logger) return;
+  const given = LOGGER_OPTIONS.find((key) => options[key] !== undefined);
+  if (!given) return;
+  throw new AuditOptionsError(
+    `otel-auth-audit: auditLog: option \`${given}\` has no effect beside \`logger\`: give it to that AuditLogger (with auditLogFor, to the instrumentation's own options, not to \`betterAuth\`)`,
+    given,
+    "auditLog",
+  );
+}
+
 /**
  * The better-auth server plugin: every auth endpoint but reads becomes one OTel log record, sent
  * to the LoggerProvider (OTLP) and, by default, stored in the app's own database for the
@@ -82,6 +99,7 @@ export interface AuditLogHandle {
 export function auditLog(options: AuditLogOptions = {}) {
   parseOptions("auditLog", auditLogOptionsSchema, options);
   checkStoreOptions(options);
+  refuseLoggerOptionsBeside(options);
   const capture = { ...DEFAULT_CAPTURE, ...options.capture };
   const paths = (options.paths ?? []).map((p) => (typeof p === "string" ? { path: p, config: {} as PathConfig } : { path: p.path, config: p.config ?? {} }));
   const logger =
@@ -92,8 +110,7 @@ export function auditLog(options: AuditLogOptions = {}) {
       enabled: options.enabled,
       severity: options.severity,
       severityMapping: options.severityMapping,
-      beforeLog: options.beforeLog,
-      afterLog: options.afterLog,
+      ...hooksWithPeerNames(options),
     });
   if (options.bruteForce) new BruteForceDetector(options.bruteForce === true ? {} : options.bruteForce).attach(logger);
   // keyed by the request's AuthContext, which the database hook and the after-hook share

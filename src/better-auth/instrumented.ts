@@ -9,7 +9,7 @@ import type { AuditLogOptions } from "./types.js";
  */
 export function auditLogFor(
   instrumentation: AuthAuditInstrumentation,
-  options: Omit<AuditLogOptions, "logger" | "loggerProvider"> = {},
+  options: Omit<AuditLogOptions, "logger" | "loggerProvider" | "beforeLog" | "afterLog" | "severity" | "severityMapping"> = {},
 ): ReturnType<typeof auditLog> {
   const defaults = instrumentation.getConfig().betterAuth ?? {};
   return auditLog({ ...defaults, ...options, capture: { ...defaults.capture, ...options.capture }, logger: instrumentation.audit });

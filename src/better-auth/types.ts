@@ -9,6 +9,7 @@ import type { AuditStorage } from "../store/storage.js";
 import type { StoreBatchOptions } from "../store/write-batcher.js";
 import type { AuditSession } from "./access.js";
 import type { AuditLogSchemaOptions } from "./schema.js";
+import type { AuditLogHookEntry, BeforeLogResult } from "./hook-entry.js";
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -47,8 +48,15 @@ export interface RateLimitRule {
   max: number;
 }
 
-export interface AuditLogOptions
-  extends Pick<AuditLoggerOptions, "beforeLog" | "afterLog" | "severityMapping" | "severity"> {
+export interface AuditLogOptions extends Pick<AuditLoggerOptions, "severityMapping" | "severity"> {
+  /**
+   * Sees each event before it is recorded; returns it (edited or not), or null to drop it. The entry
+   * also carries better-auth-audit-logs' `status`, `createdAt` and `metadata` (an object); a changed
+   * `status` or `createdAt` is recorded as `outcome` / `time`.
+   */
+  beforeLog?: (entry: AuditLogHookEntry) => MaybePromise<BeforeLogResult>;
+  /** Runs once the record is handed to the exporters, with the same entry as beforeLog. */
+  afterLog?: (entry: AuditLogHookEntry) => MaybePromise<void>;
   /** `false` keeps the plugin installed but records nothing. Default true. */
   enabled?: boolean;
   /** Where records go; the global LoggerProvider when absent, as OTel instrumentations do. */

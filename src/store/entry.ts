@@ -64,9 +64,23 @@ export function entryFromEvent(event: AuditEvent, eventName: string | null = nul
     method: event.method ?? null,
     path: event.path ?? null,
     statusCode: event.statusCode ?? null,
-    metadata: event.metadata ? unflatten(event.metadata).value : {},
+    metadata: event.metadata ? ordinaryObjects(unflatten(event.metadata).value) : {},
     createdAt: event.time,
   };
+}
+
+/**
+ * unflatten's prototype-free objects (hostile keys already dropped) as ordinary ones: an entry is
+ * handed to user code (a custom storage, tests' `toStrictEqual`, `metadata.hasOwnProperty`).
+ */
+function ordinaryObjects<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(ordinaryObjects) as T;
+  if (value === null || typeof value !== "object" || value instanceof Date) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value)) {
+    Object.defineProperty(out, key, { value: ordinaryObjects(child), enumerable: true, writable: true, configurable: true });
+  }
+  return out as T;
 }
 
 /** The entry without its user agent, unless asked: endpoints return this. */

@@ -14,8 +14,7 @@ describe("lookalike letters of other scripts", () => {
   it("a secret under a key spelt with Cyrillic or Greek lookalikes (раssword, tоken) is redacted", async () => {
     const t = createTestAudit();
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom("password", "token", "secret", "apikey", "otp"), fc.constant(null), async (word) => {
-        const key = fc.sample(lookalikeOf(word), 1)[0]!;
+      fc.asyncProperty(fc.constantFrom("password", "token", "secret", "apikey", "otp").chain(lookalikeOf), async (key) => {
         t.reset();
         await t.audit.record({ action: "sign-in:email", outcome: "failure", metadata: { [key]: "canary-lookalike-9f2" } });
         expect(JSON.stringify(t.records().map((r) => [r.body, r.attributes]))).not.toContain("canary-lookalike-9f2");

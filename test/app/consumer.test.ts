@@ -125,6 +125,13 @@ export async function check() {
   const one = await authClient.auditLog.getAuditLog({ params: { id: "x" } });
   void one.error?.status;
   await authClient.auditLog.insertAuditLog({ action: "report:export", status: "success", metadata: { rows: 1 } });
+  // better-auth-audit-logs' client code: status "failed", dates, pagination, data.success
+  const failed = await authClient.auditLog.listAuditLogs({ query: { status: "failed", from: new Date(0).toISOString(), to: new Date().toISOString(), limit: 20, offset: 20 } });
+  const status: "success" | "failed" | undefined = failed.data?.entries[0]?.status;
+  const when: Date | undefined = failed.data?.entries[0]?.createdAt;
+  const inserted = await authClient.auditLog.insertAuditLog({ action: "data:export", metadata: { exportedCount: 500 } });
+  const stored: boolean | undefined = inserted.data?.success;
+  void [status, when, stored];
   // @ts-expect-error limit is a number: proves auditLog is typed, not any
   await authClient.auditLog.listAuditLogs({ query: { limit: "many" } });
   // @ts-expect-error no such action
@@ -153,7 +160,7 @@ describe.each([
           ? s.code
               .replace(/(from |import\()"(\.{1,2}\/[^"]+?)(?<!\.js)"/g, '$1"$2.js"')
               .replace(/"@\/([^"]+?)(?<!\.js)"/g, '"@/$1.js"')
-              .replace(/"next\/headers"/g, '"next/headers.js"')
+              .replace(/"next\/(headers|server)"/g, '"next/$1.js"')
           : s.code;
       mkdirSync(dirname(join(dir, s.path)), { recursive: true });
       writeFileSync(join(dir, s.path), code);
