@@ -134,7 +134,11 @@ export function verifyRecords(records: Iterable<VerifiableRecord>, options: Veri
     const scope = otlp ? (record as OtlpFlatRecord).scope?.name ?? "" : (record as ReadableLogRecord).instrumentationScope?.name ?? "";
     if (typeof fields.chain !== "string" || fields.chain === "") {
       if (inScope(scope)) {
-        problems.push({ chain: "", seq: null, kind: "unchained", level: "error", message: `an audit record (${describe(record)}) carries no chain attributes` });
+        problems.push(
+          isSpoolReport(record)
+            ? { chain: "", seq: null, kind: "unchained", level: "info", message: `a report of the spool (${describe(record)}) is outside the chain, as the spool writes it after the chain: not proven` }
+            : { chain: "", seq: null, kind: "unchained", level: "error", message: `an audit record (${describe(record)}) carries no chain attributes` },
+        );
       }
       continue;
     }
@@ -333,6 +337,14 @@ function verifyChain(
   const ok = !problems.slice(start).some((p) => p.level === "error");
   return { id, size, ok, records: entries.length, checkpoints, closed, anchored, hashAlg };
 }
+
+/**
+ * The DurableLogRecordProcessor's own reports (a dead letter, an overflow) are made in the spool,
+ * after the chain, so they carry no chain attributes. Unchained, they are info, never proof: a
+ * forged one cannot hide anything (the gap of a refused or dropped record is reported on its own).
+ */
+const SPOOL_REPORTS = new Set(["audit.spool.dead_letter", "audit.spool.overflow"]);
+const isSpoolReport = (r: VerifiableRecord): boolean => r.eventName !== undefined && SPOOL_REPORTS.has(r.eventName);
 
 interface Fields {
   chain?: unknown;
