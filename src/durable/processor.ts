@@ -189,12 +189,15 @@ function strandedSpools(base: string, mine: string): string[] {
 }
 
 /**
- * HTTP statuses that refuse the records themselves (a bad value, too large): the batch is split to
- * find them. Other 4xx (401, 403, 404, 407: configuration; 408, 429: try later) and 5xx are retried.
+ * HTTP statuses that refuse the records themselves (400 a bad value, 413 too large, 422
+ * unprocessable): the batch is split to find them. Every other status is about the request or the
+ * receiver, never one record — 401/403/404/405/407/415 configuration, 408/429 try later, 5xx — and
+ * is retried: dead-lettering the whole trail for a wrong URL or content type would be a loss.
  */
+const RECORD_REFUSALS = new Set([400, 413, 422]);
 function isPermanentRejection(error: unknown): boolean {
   const status = statusOf(error);
-  return status !== undefined && status >= 400 && status < 500 && ![401, 403, 404, 407, 408, 429].includes(status);
+  return status !== undefined && RECORD_REFUSALS.has(status);
 }
 
 function statusOf(error: unknown): number | undefined {
