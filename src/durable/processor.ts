@@ -195,10 +195,17 @@ function strandedSpools(base: string, mine: string): string[] {
  * is retried: dead-lettering the whole trail for a wrong URL or content type would be a loss.
  */
 const RECORD_REFUSALS = new Set([400, 413, 422]);
+/** gRPC INVALID_ARGUMENT: the OTLP/gRPC answer to data it cannot take, never retryable (the OTLP spec). */
+const GRPC_INVALID_ARGUMENT = 3;
 function isPermanentRejection(error: unknown): boolean {
   const status = statusOf(error);
-  return status !== undefined && RECORD_REFUSALS.has(status);
+  if (status === undefined) return false;
+  // a gRPC ServiceError carries its status code in `code` too, next to `details` and `metadata`
+  if (isGrpcError(error)) return status === GRPC_INVALID_ARGUMENT;
+  return RECORD_REFUSALS.has(status);
 }
+
+const isGrpcError = (error: unknown): boolean => typeof error === "object" && error !== null && "details" in error && "metadata" in error;
 
 function statusOf(error: unknown): number | undefined {
   if (!error || typeof error !== "object") return undefined;

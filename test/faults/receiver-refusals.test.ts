@@ -1,6 +1,7 @@
 import { OTLPLogExporter } from "@opentelemetry/exporter-logs-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import { LoggerProvider } from "@opentelemetry/sdk-logs";
+import { ExportResultCode } from "@opentelemetry/core";
+import { LoggerProvider, type LogRecordExporter } from "@opentelemetry/sdk-logs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
@@ -68,5 +69,30 @@ describe("refusals by the receiver", () => {
     expect([...ids].sort()).toEqual(sent.slice().sort());
     expect(processor.health().totals.deadLettered).toBe(0);
     expect(Math.max(...sizes)).toBeGreaterThan(8); // the receiver did refuse full batches
+  });
+
+  it("OTLP/gRPC: INVALID_ARGUMENT for a batch holding a poison record isolates it; UNAVAILABLE is retried", async () => {
+    const delivered = new Set<string>();
+    let unavailable = 2;
+    const grpcError = (code: number) => Object.assign(new Error(`${code} grpc`), { code, details: "refused", metadata: {} });
+    const exporter: LogRecordExporter = {
+      export: (batch, done) => {
+        if (unavailable-- > 0) return done({ code: ExportResultCode.FAILED, error: grpcError(14) });
+        if (batch.some((r) => r.attributes["audit.id"] === "g-poison")) return done({ code: ExportResultCode.FAILED, error: grpcError(3) });
+        for (const r of batch) delivered.add(String(r.attributes["audit.id"]));
+        done({ code: ExportResultCode.SUCCESS });
+      },
+      shutdown: async () => {},
+      forceFlush: async () => {},
+    };
+    const processor = new DurableLogRecordProcessor({ exporter, directory: tempDir(), retryInitialDelayMillis: 20, retryMaxDelayMillis: 200, scheduledDelayMillis: 5 });
+    const provider = new LoggerProvider({ processors: [processor] });
+    cleanup.push(() => provider.shutdown());
+    const audit = new AuditLogger({ loggerProvider: provider });
+    const ids = Array.from({ length: 20 }, (_, i) => (i === 7 ? "g-poison" : `g-${i}`));
+    for (const id of ids) void audit.record({ id, action: "sign-out", outcome: "success", userId: "u" });
+    await processor.forceFlush({ timeoutMillis: 5000 });
+    expect([...delivered].filter((id) => id.startsWith("g-")).sort()).toEqual(ids.filter((id) => id !== "g-poison").sort());
+    expect(processor.health().totals.deadLettered).toBe(1);
   });
 });
