@@ -197,11 +197,15 @@ function strandedSpools(base: string, mine: string): string[] {
 const RECORD_REFUSALS = new Set([400, 413, 422]);
 /** gRPC INVALID_ARGUMENT: the OTLP/gRPC answer to data it cannot take, never retryable (the OTLP spec). */
 const GRPC_INVALID_ARGUMENT = 3;
+const GRPC_RESOURCE_EXHAUSTED = 8;
 function isPermanentRejection(error: unknown): boolean {
   const status = statusOf(error);
   if (status === undefined) return false;
   // a gRPC ServiceError carries its status code in `code` too, next to `details` and `metadata`
-  if (isGrpcError(error)) return status === GRPC_INVALID_ARGUMENT;
+  if (isGrpcError(error)) {
+    // RESOURCE_EXHAUSTED is "try later" (a memory limiter) except for a message over the size limit: gRPC's 413
+    return status === GRPC_INVALID_ARGUMENT || (status === GRPC_RESOURCE_EXHAUSTED && /larger than max/i.test(String((error as { details?: unknown }).details)));
+  }
   return RECORD_REFUSALS.has(status);
 }
 

@@ -71,14 +71,16 @@ describe("refusals by the receiver", () => {
     expect(Math.max(...sizes)).toBeGreaterThan(8); // the receiver did refuse full batches
   });
 
-  it("OTLP/gRPC: INVALID_ARGUMENT for a batch holding a poison record isolates it; UNAVAILABLE is retried", async () => {
+  it("OTLP/gRPC: INVALID_ARGUMENT isolates a poison record, a message over the size limit is split, UNAVAILABLE is retried", async () => {
     const delivered = new Set<string>();
     let unavailable = 2;
-    const grpcError = (code: number) => Object.assign(new Error(`${code} grpc`), { code, details: "refused", metadata: {} });
+    const grpcError = (code: number, details = "refused") => Object.assign(new Error(`${code} grpc`), { code, details, metadata: {} });
     const exporter: LogRecordExporter = {
       export: (batch, done) => {
         if (unavailable-- > 0) return done({ code: ExportResultCode.FAILED, error: grpcError(14) });
         if (batch.some((r) => r.attributes["audit.id"] === "g-poison")) return done({ code: ExportResultCode.FAILED, error: grpcError(3) });
+        // the receiver's size limit, as gRPC reports it, for any request of more than 4 records
+        if (batch.length > 4) return done({ code: ExportResultCode.FAILED, error: grpcError(8, "grpc: received message larger than max (5242880 vs. 4194304)") });
         for (const r of batch) delivered.add(String(r.attributes["audit.id"]));
         done({ code: ExportResultCode.SUCCESS });
       },
