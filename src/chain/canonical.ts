@@ -15,6 +15,11 @@
  *   object, OTLP kvlistValue) as `{"$kvlist":{…}}`, so no map can pose as a tagged value.
  * - null, undefined and the empty OTLP AnyValue `{}` as null; map keys sorted by UTF-16 units. A key
  *   that appears twice in OTLP input is written twice, so such a record never matches its hash.
+ * - an OTLP AnyValue the wire cannot carry — two value fields (`{"stringValue":"a","intValue":1}`),
+ *   a field of the wrong JSON type (`{"boolValue":"false"}`, `{"stringValue":["a"]}`), an unknown
+ *   field, a map entry without a string key, a timestamp that is not digits — is written as
+ *   `{"$malformed":null}`, which no SDK value gives: readers would disagree on what it says, so
+ *   such a record never matches its hash.
  * - eventName, severityText "" / absent, severityNumber 0 / absent and a null body are left out,
  *   as the collector's JSON leaves them out; timestamp is nanoseconds since the epoch as a string.
  * Not covered: resource, scope, observed time, trace context: collectors legitimately rewrite them.
@@ -220,32 +225,75 @@ function isEmptyAnyValue(v: OtlpAnyValue): boolean {
   return true;
 }
 
+const MALFORMED = '{"$malformed":null}';
+
 function otlpMap(values: OtlpKeyValue[] | undefined, omit: string | undefined): string {
-  if (!values || values.length === 0) return "{}";
+  if (values === undefined || values === null) return "{}";
+  if (!Array.isArray(values)) return MALFORMED;
+  if (values.length === 0) return "{}";
   // stable sort: a duplicated key is written twice, so the record cannot match an SDK hash
-  const kvs = omit === undefined ? values.slice() : values.filter((kv) => kv.key !== omit);
+  const kvs = omit === undefined ? values.slice() : values.filter((kv) => kv?.key !== omit);
+  for (const kv of kvs) if (kv === null || typeof kv !== "object" || typeof kv.key !== "string") return MALFORMED;
   kvs.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   let out = "{";
-  for (let i = 0; i < kvs.length; i++) out += (i ? "," : "") + JSON.stringify(String(kvs[i].key)) + ":" + otlpValue(kvs[i].value);
+  for (let i = 0; i < kvs.length; i++) out += (i ? "," : "") + JSON.stringify(kvs[i].key) + ":" + otlpValue(kvs[i].value);
   return out + "}";
 }
 
-/** One OTLP AnyValue in canonical JSON. */
+/**
+ * One OTLP AnyValue in canonical JSON. Exactly one value field of its proto type may be set (a
+ * null field counts as unset, as in protojson); anything else is MALFORMED.
+ */
 export function otlpValue(v: OtlpAnyValue | undefined | null): string {
   if (v === undefined || v === null) return "null";
-  if (v.stringValue !== undefined) return JSON.stringify(v.stringValue);
-  if (v.boolValue !== undefined) return v.boolValue ? "true" : "false";
-  if (v.intValue !== undefined) return otlpInt(v.intValue);
-  if (v.doubleValue !== undefined) return otlpDouble(v.doubleValue);
-  if (v.bytesValue !== undefined) return bytes(v.bytesValue);
-  if (v.arrayValue !== undefined) {
-    const values = v.arrayValue?.values ?? [];
-    let out = "[";
-    for (let i = 0; i < values.length; i++) out += (i ? "," : "") + otlpValue(values[i]);
-    return out + "]";
+  if (typeof v !== "object" || Array.isArray(v)) return MALFORMED;
+  let field: string | undefined;
+  for (const k in v) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x === undefined || x === null) continue;
+    if (field !== undefined) return MALFORMED;
+    field = k;
   }
-  if (v.kvlistValue !== undefined) return '{"$kvlist":' + otlpMap(v.kvlistValue?.values, undefined) + "}";
-  return "null";
+  switch (field) {
+    case undefined:
+      return "null";
+    case "stringValue":
+      return typeof v.stringValue === "string" ? JSON.stringify(v.stringValue) : MALFORMED;
+    case "boolValue":
+      return v.boolValue === true ? "true" : v.boolValue === false ? "false" : MALFORMED;
+    case "intValue":
+      return otlpInt(v.intValue);
+    case "doubleValue":
+      return otlpDouble(v.doubleValue);
+    case "bytesValue":
+      return typeof v.bytesValue === "string" ? bytes(v.bytesValue) : MALFORMED;
+    case "arrayValue": {
+      const values = listOf(v.arrayValue);
+      if (values === undefined) return MALFORMED;
+      let out = "[";
+      for (let i = 0; i < values.length; i++) out += (i ? "," : "") + otlpValue(values[i] as OtlpAnyValue);
+      return out + "]";
+    }
+    case "kvlistValue": {
+      const values = listOf(v.kvlistValue);
+      return values === undefined ? MALFORMED : '{"$kvlist":' + otlpMap(values as OtlpKeyValue[], undefined) + "}";
+    }
+    default:
+      return MALFORMED;
+  }
+}
+
+/** The string of an AnyValue that is exactly one `stringValue` (the chain's own attributes), else undefined. */
+export function otlpString(v: OtlpAnyValue | undefined | null): string | undefined {
+  return typeof v?.stringValue === "string" && otlpValue(v) !== MALFORMED ? v.stringValue : undefined;
+}
+
+/** The `values` of an ArrayValue / KeyValueList: an object whose `values` is absent or a list. */
+function listOf(container: unknown): unknown[] | undefined {
+  if (typeof container !== "object" || container === null || Array.isArray(container)) return undefined;
+  const values = (container as { values?: unknown }).values;
+  if (values === undefined || values === null) return [];
+  return Array.isArray(values) ? values : undefined;
 }
 
 const INT = /^-?\d+$/;
@@ -264,8 +312,9 @@ function otlpInt(i: unknown): string {
 function otlpDouble(d: unknown): string {
   if (typeof d === "number") return double(d);
   if (d === "NaN" || d === "Infinity" || d === "-Infinity") return '{"$double":"' + d + '"}';
-  if (typeof d === "string" && d.trim() !== "" && !Number.isNaN(Number(d))) return double(Number(d));
-  return '{"$double":' + JSON.stringify(d === null ? null : String(d)) + "}";
+  if (typeof d !== "string") return MALFORMED; // [1.5] or {"v":1.5} would print like 1.5
+  if (d.trim() !== "" && !Number.isNaN(Number(d))) return double(Number(d));
+  return '{"$double":' + JSON.stringify(d) + "}";
 }
 
 /** An OTLP AnyValue as the plain JS value the SDK would have held (readers, redaction of read-back data). */
@@ -288,7 +337,8 @@ export function fromOtlpValue(v: OtlpAnyValue | undefined | null): AnyValue {
 
 function otlpNanos(t: string | number | undefined): string {
   if (t === undefined || t === null || t === "") return "0";
-  if (typeof t === "number") return BigInt(Math.trunc(t)).toString();
+  if (typeof t === "number") return Number.isFinite(t) ? BigInt(Math.trunc(t)).toString() : "$malformed";
+  if (typeof t !== "string") return "$malformed";
   let i = 0;
   while (i < t.length - 1 && t.charCodeAt(i) === 48) i++;
   return i ? t.slice(i) : t;

@@ -138,7 +138,7 @@ export function formatResult(result: VerifyResult): string {
     if (duplicates) lines.push(`     info: ${duplicates} re-delivered duplicate(s), not tampering`);
     for (const p of info.filter((p) => p.kind !== "duplicate")) lines.push(`     info: ${p.message}`);
   }
-  for (const p of result.problems.filter((p) => p.chain === "")) lines.push(`FAIL ${p.kind}: ${p.message}`);
+  for (const p of result.problems.filter((p) => p.chain === "")) lines.push(`${p.level === "error" ? "FAIL" : "info"} ${p.kind}: ${p.message}`);
   if (result.chains.length === 0 && result.problems.length === 0) lines.push("no chained audit records found (--allow-empty)");
   lines.push(result.ok ? `verified ${result.records} records: OK` : `verified ${result.records} records: FAILED`);
   return lines.join("\n") + "\n";

@@ -189,13 +189,27 @@ function strandedSpools(base: string, mine: string): string[] {
 }
 
 /**
- * HTTP statuses that refuse the records themselves (a bad value, too large): the batch is split to
- * find them. Other 4xx (401, 403, 404, 407: configuration; 408, 429: try later) and 5xx are retried.
+ * HTTP statuses that refuse the records themselves (400 a bad value, 413 too large, 422
+ * unprocessable): the batch is split to find them. Every other status is about the request or the
+ * receiver, never one record — 401/403/404/405/407/415 configuration, 408/429 try later, 5xx — and
+ * is retried: dead-lettering the whole trail for a wrong URL or content type would be a loss.
  */
+const RECORD_REFUSALS = new Set([400, 413, 422]);
+/** gRPC INVALID_ARGUMENT: the OTLP/gRPC answer to data it cannot take, never retryable (the OTLP spec). */
+const GRPC_INVALID_ARGUMENT = 3;
+const GRPC_RESOURCE_EXHAUSTED = 8;
 function isPermanentRejection(error: unknown): boolean {
   const status = statusOf(error);
-  return status !== undefined && status >= 400 && status < 500 && ![401, 403, 404, 407, 408, 429].includes(status);
+  if (status === undefined) return false;
+  // a gRPC ServiceError carries its status code in `code` too, next to `details` and `metadata`
+  if (isGrpcError(error)) {
+    // RESOURCE_EXHAUSTED is "try later" (a memory limiter) except for a message over the size limit: gRPC's 413
+    return status === GRPC_INVALID_ARGUMENT || (status === GRPC_RESOURCE_EXHAUSTED && /larger than max/i.test(String((error as { details?: unknown }).details)));
+  }
+  return RECORD_REFUSALS.has(status);
 }
+
+const isGrpcError = (error: unknown): boolean => typeof error === "object" && error !== null && "details" in error && "metadata" in error;
 
 function statusOf(error: unknown): number | undefined {
   if (!error || typeof error !== "object") return undefined;

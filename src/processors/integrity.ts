@@ -167,6 +167,9 @@ export class IntegrityProcessor implements LogRecordProcessor {
     }
     if (this.#emitting) {
       this.#emitting = undefined;
+      // not bound to the provider it sits in (auditProcessors() in an unregistered provider): hand
+      // the checkpoint to the processors after this one, as shutdown() does
+      if (this.#pipeline && this.#emitDirect(reason, final)) return true;
       if (!this.#warnedUnbound) {
         this.#warnedUnbound = true;
         diag.warn(
@@ -222,34 +225,41 @@ export class IntegrityProcessor implements LogRecordProcessor {
   }
 
   #closeAtShutdown(): void {
-    const pipeline = this.#pipeline;
-    if (!pipeline) {
+    if (!this.#pipeline) {
       // not inside a recognisable SDK provider: try the ordinary path (works before its shutdown)
       if (!this.close()) diag.warn(`otel-auth-audit: IntegrityProcessor could not close chain ${this.#chainId} at shutdown; verify will report it open`);
       return;
     }
+    if (this.#emitDirect("close", true)) this.#closed = true;
+  }
+
+  /** Builds a checkpoint record and hands it to the processors after this one (no logger involved). */
+  #emitDirect(reason: string, final: boolean): boolean {
+    const pipeline = this.#pipeline;
+    if (!pipeline) return false;
     try {
       const record = pipeline.newRecord({
         eventName: CHECKPOINT_EVENT,
         severityNumber: SeverityNumber.INFO,
         severityText: "INFO",
-        attributes: { [CHECKPOINT_ATTR.reason]: "close" },
+        attributes: { [CHECKPOINT_ATTR.reason]: reason },
         context: ROOT_CONTEXT,
       });
-      this.#emitting = { reason: "close", final: true };
+      this.#emitting = { reason, final };
       this.onEmit(record);
       for (const next of pipeline.after) {
         try {
           next.onEmit(record, ROOT_CONTEXT);
         } catch (error) {
-          diag.error("otel-auth-audit: a processor failed on the closing checkpoint", error);
+          diag.error("otel-auth-audit: a processor failed on a checkpoint", error);
         }
       }
       (record as { _makeReadonly?: () => void })._makeReadonly?.();
-      this.#closed = true;
+      return true;
     } catch (error) {
       this.#emitting = undefined;
-      diag.error(`otel-auth-audit: IntegrityProcessor could not close chain ${this.#chainId} at shutdown`, error);
+      diag.error(`otel-auth-audit: IntegrityProcessor could not emit a checkpoint of chain ${this.#chainId}`, error);
+      return false;
     }
   }
 

@@ -7,7 +7,7 @@
  * `unusual`, and the main thread hands the whole input to the exact verifier.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { canonicalFromOtlp, type OtlpAnyValue, type OtlpKeyValue, type OtlpLogRecord } from "../chain/canonical.js";
+import { canonicalFromOtlp, otlpString, type OtlpAnyValue, type OtlpKeyValue, type OtlpLogRecord } from "../chain/canonical.js";
 import { CHAIN_ATTR, CHECKPOINT_ATTR, CHECKPOINT_EVENT } from "../chain/format.js";
 import { recordHasher, secretKey } from "../chain/keys.js";
 import { scopeFilter, type ScopeSelection } from "../processors/scope.js";
@@ -120,7 +120,7 @@ function onRecord(r: OtlpLogRecord, scope: string, out: ChunkResult, hash: (c: s
         prev = kv.value?.stringValue;
         break;
       case CHAIN_ATTR.hash:
-        claimed = kv.value?.stringValue;
+        claimed = otlpString(kv.value); // left out of the canonical form: read strictly
         break;
     }
   }
@@ -156,15 +156,20 @@ function checkpointOf(attributes: OtlpKeyValue[]): CheckpointSummary {
 }
 
 function nestedDuplicate(v: OtlpAnyValue): boolean {
-  if (v.kvlistValue) {
+  // a malformed list is left to the canonical form, which never matches it
+  if (!v || typeof v !== "object") return false;
+  const kvs = v.kvlistValue?.values;
+  if (Array.isArray(kvs)) {
     const seen = new Set<string>();
-    for (const kv of v.kvlistValue.values ?? []) {
+    for (const kv of kvs) {
+      if (!kv || typeof kv !== "object") continue;
       if (seen.has(kv.key)) return true;
       seen.add(kv.key);
       if (kv.value && nestedDuplicate(kv.value)) return true;
     }
   }
-  if (v.arrayValue) for (const x of v.arrayValue.values ?? []) if (x && nestedDuplicate(x)) return true;
+  const values = v.arrayValue?.values;
+  if (Array.isArray(values)) for (const x of values) if (x && nestedDuplicate(x)) return true;
   return false;
 }
 

@@ -1,7 +1,7 @@
 import type { AnyValue } from "@opentelemetry/api";
 import type { ReadableLogRecord } from "@opentelemetry/sdk-logs";
 import type { KeyObject } from "node:crypto";
-import { canonicalFromOtlp, canonicalFromSdk, fromOtlpValue, type OtlpAnyValue, type OtlpKeyValue, type OtlpLogRecord, type SdkRecordLike } from "../chain/canonical.js";
+import { canonicalFromOtlp, canonicalFromSdk, fromOtlpValue, otlpString, type OtlpAnyValue, type OtlpKeyValue, type OtlpLogRecord, type SdkRecordLike } from "../chain/canonical.js";
 import * as z from "zod";
 import { AuditOptionsError } from "../errors.js";
 import { optionSchemas, parseOptions } from "../options.js";
@@ -151,7 +151,11 @@ export function verifyRecords(records: Iterable<VerifiableRecord>, options: Veri
     const scope = otlp ? (record as OtlpFlatRecord).scope?.name ?? "" : (record as ReadableLogRecord).instrumentationScope?.name ?? "";
     if (typeof fields.chain !== "string" || fields.chain === "") {
       if (inScope(scope)) {
-        problems.push({ chain: "", seq: null, kind: "unchained", level: "error", message: `an audit record (${describe(record)}) carries no chain attributes` });
+        problems.push(
+          isSpoolReport(record)
+            ? { chain: "", seq: null, kind: "unchained", level: "info", message: `a report of the spool (${describe(record)}) is outside the chain, as the spool writes it after the chain: not proven` }
+            : { chain: "", seq: null, kind: "unchained", level: "error", message: `an audit record (${describe(record)}) carries no chain attributes` },
+        );
       }
       continue;
     }
@@ -351,6 +355,14 @@ function verifyChain(
   return { id, size, ok, records: entries.length, checkpoints, closed, anchored, hashAlg };
 }
 
+/**
+ * The DurableLogRecordProcessor's own reports (a dead letter, an overflow) are made in the spool,
+ * after the chain, so they carry no chain attributes. Unchained, they are info, never proof: a
+ * forged one cannot hide anything (the gap of a refused or dropped record is reported on its own).
+ */
+const SPOOL_REPORTS = new Set(["audit.spool.dead_letter", "audit.spool.overflow"]);
+const isSpoolReport = (r: VerifiableRecord): boolean => r.eventName !== undefined && SPOOL_REPORTS.has(r.eventName);
+
 interface Fields {
   chain?: unknown;
   seq?: unknown;
@@ -383,7 +395,8 @@ function otlpFields(r: OtlpFlatRecord): Fields {
         f.prev = kv.value?.stringValue;
         break;
       case CHAIN_ATTR.hash:
-        f.hash = kv.value?.stringValue;
+        // left out of the canonical form, so read strictly: a malformed value is no hash
+        f.hash = otlpString(kv.value);
         break;
       default:
         if (k.startsWith("audit.checkpoint.")) (cpValues ??= new Map()).set(k, fromOtlpValue(kv.value));
@@ -413,22 +426,26 @@ export function duplicateKeyOf(record: OtlpLogRecord): string | undefined {
 }
 
 function duplicateIn(values: OtlpKeyValue[] | undefined): string | undefined {
-  if (!values || values.length < 2) return values?.[0]?.value ? duplicateInValue(values[0].value) : undefined;
+  // a malformed list (not an array, an entry without a key) is left to the canonical form, which never matches it
+  if (!Array.isArray(values)) return undefined;
   const seen = new Set<string>();
   for (const kv of values) {
+    if (!kv || typeof kv !== "object") continue;
     if (seen.has(kv.key)) return kv.key;
     seen.add(kv.key);
   }
   for (const kv of values) {
-    const nested = kv.value ? duplicateInValue(kv.value) : undefined;
+    const nested = kv && typeof kv === "object" && kv.value ? duplicateInValue(kv.value) : undefined;
     if (nested !== undefined) return `${kv.key}.${nested}`;
   }
   return undefined;
 }
 
 function duplicateInValue(v: OtlpAnyValue): string | undefined {
+  if (!v || typeof v !== "object") return undefined;
   if (v.kvlistValue) return duplicateIn(v.kvlistValue.values);
-  if (v.arrayValue?.values) for (const x of v.arrayValue.values) if (x) { const d = duplicateInValue(x); if (d !== undefined) return d; }
+  const values = v.arrayValue?.values;
+  if (Array.isArray(values)) for (const x of values) if (x) { const d = duplicateInValue(x); if (d !== undefined) return d; }
   return undefined;
 }
 
