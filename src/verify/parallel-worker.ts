@@ -6,6 +6,7 @@
  * request, a duplicated key, an unchained audit record, an odd attribute type) makes it answer
  * `unusual`, and the main thread hands the whole input to the exact verifier.
  */
+import type { CheckpointFields } from "./verify.js";
 import { parentPort, workerData } from "node:worker_threads";
 import { canonicalFromOtlp, otlpString, type OtlpAnyValue, type OtlpKeyValue, type OtlpLogRecord } from "../chain/canonical.js";
 import { CHAIN_ATTR, CHECKPOINT_ATTR, CHECKPOINT_EVENT } from "../chain/format.js";
@@ -17,16 +18,8 @@ export interface WorkerSetup {
   scopes?: ScopeSelection;
 }
 
-/** A checkpoint's fields, read as verify.ts reads them. */
-export interface CheckpointSummary {
-  size?: number;
-  head?: string;
-  root?: string;
-  hashAlg?: string;
-  prevSignature?: string;
-  signature?: string;
-  final: boolean;
-}
+/** A checkpoint's fields, read as verify.ts reads them (a summary always says whether it is final). */
+export type CheckpointSummary = CheckpointFields & { final: boolean };
 
 export interface ChunkResult {
   index: number;

@@ -102,7 +102,8 @@ const verifyOptionsSchema = z.strictObject({
 /** Records verify reads: the SDK's ReadableLogRecords or flat OTLP JSON records (readOtlpJson). */
 export type VerifiableRecord = ReadableLogRecord | OtlpFlatRecord;
 
-interface CheckpointFields {
+/** A checkpoint record's fields, as verify reads them. */
+export interface CheckpointFields {
   size?: number;
   head?: string;
   root?: string;
