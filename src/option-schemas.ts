@@ -15,10 +15,10 @@ export const severitySchema = z.enum(AUDIT_SEVERITIES as [AuditSeverity, ...Audi
 
 export const secretSchema = z.custom<SecretInput>(
   (v) =>
-    (typeof v === "string" && v.length > 0) ||
+    (typeof v === "string" && v.trim().length > 0) ||
     v instanceof Uint8Array ||
     (typeof v === "object" && v !== null && (v as { type?: unknown }).type === "secret"),
-  { message: "expected a non-empty string, a Buffer or a secret KeyObject" },
+  { message: "expected a string that is not blank, a Buffer or a secret KeyObject" },
 );
 
 /** `"all"` or a non-empty list: a lone scope name given as a string would otherwise match no record. */

@@ -68,7 +68,13 @@ export class IntegrityProcessor implements LogRecordProcessor {
 
   constructor(options: IntegrityProcessorOptions = {}) {
     parseOptions("IntegrityProcessor", integrityOptionsSchema, options);
-    const key = secretKey(options.key ?? process.env.OTEL_AUTH_AUDIT_KEY);
+    const rawKey = options.key ?? process.env.OTEL_AUTH_AUDIT_KEY;
+    // a key of blanks is a mistake (an unquoted variable, a template left empty), never a secret
+    if (typeof rawKey === "string" && rawKey !== "" && rawKey.trim() === "") {
+      const option = options.key !== undefined ? "key" : "OTEL_AUTH_AUDIT_KEY";
+      throw new AuditOptionsError(`otel-auth-audit: IntegrityProcessor: option \`${option}\` is only whitespace; give a secret (e.g. openssl rand -hex 32)`, option, "IntegrityProcessor");
+    }
+    const key = secretKey(rawKey);
     const hasher = recordHasher(key);
     this.hashAlg = hasher.alg;
     this.#hash = hasher.hash;

@@ -82,3 +82,18 @@ describe("every public constructor refuses wrong options with AuditOptionsError"
     }
   });
 });
+
+describe("a chain key of blanks", () => {
+  it("is refused as an option and from OTEL_AUTH_AUDIT_KEY, naming which", () => {
+    const { IntegrityProcessor, AuditOptionsError } = root;
+    expect(() => new IntegrityProcessor({ key: "   " })).toThrow(AuditOptionsError);
+    const before = process.env.OTEL_AUTH_AUDIT_KEY;
+    process.env.OTEL_AUTH_AUDIT_KEY = " \t ";
+    try {
+      expect(() => new IntegrityProcessor()).toThrow(/OTEL_AUTH_AUDIT_KEY/);
+    } finally {
+      if (before === undefined) delete process.env.OTEL_AUTH_AUDIT_KEY;
+      else process.env.OTEL_AUTH_AUDIT_KEY = before;
+    }
+  });
+});
