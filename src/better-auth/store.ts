@@ -4,7 +4,6 @@ import type { AuditLogger } from "../emit.js";
 import { parseOptions } from "../options.js";
 import { AUDIT_LOG_MODEL, type StoreAdapter } from "../store/adapter.js";
 import { DatabaseExporter } from "../store/database-exporter.js";
-import { storeOptionsSchema } from "../store/options.js";
 import { createStorePipeline, type StorePipeline } from "../store/pipeline.js";
 import { DatabaseReader, type AuditReader } from "../store/reader.js";
 import { RetentionSweeper } from "../store/retention.js";
@@ -30,11 +29,10 @@ export interface PluginStore {
 export const usesDatabase = (options: AuditLogOptions): boolean => options.store ?? !options.storage;
 
 /**
- * Fails at startup, not silently later: the store's options (a storage without `write`, a negative
- * interval, …), and retention on a storage that cannot delete, which would keep logs forever.
+ * Fails at startup, not silently later: retention on a storage that cannot delete, which would keep
+ * logs forever. Each store option's own shape is checked by the plugin's schema (storeOptionsShape).
  */
 export function checkStoreOptions(options: AuditLogOptions): void {
-  parseOptions("auditLog", storeOptionsSchema, options);
   const retention = options.retention;
   if (!retention || retention.enabled === false) return;
   if (!usesDatabase(options) && !options.storage?.deleteOlderThan) {

@@ -29,7 +29,7 @@ const tamperDetectionSchema = z.custom<false>((v) => v === false || v === undefi
 
 /**
  * The store's keys of `auditLog({...})`, each validated at construction. The plugin's strict
- * options schema spreads this shape; `auditLog` also parses it on its own.
+ * options schema spreads this shape.
  */
 export const storeOptionsShape = {
   store: z.boolean().optional(),
@@ -46,6 +46,3 @@ export const storeOptionsShape = {
   tamperDetection: tamperDetectionSchema.optional(),
   schema: schemaOptionSchema.optional(),
 };
-
-/** The store's keys alone; other keys pass (they are the plugin schema's to check). */
-export const storeOptionsSchema = z.looseObject(storeOptionsShape);
