@@ -10,6 +10,7 @@ import {
 } from "./event.js";
 import { inferSeverity, severityMapping, type SeverityMapping } from "./severity.js";
 import { callSafely } from "./report.js";
+import { afterTurn } from "./end-of-turn.js";
 import { parseOptions } from "./options.js";
 import { auditLoggerOptionsSchema } from "./option-schemas.js";
 import { SCOPE_NAME, VERSION } from "./version.js";
@@ -120,23 +121,23 @@ export class AuditLogger {
     try {
       if (!this.enabled) return Promise.resolve(null);
       const { beforeLog } = this.#options;
-      if (!beforeLog) return Promise.resolve(this.#emitSafely(event, ctx));
+      if (!beforeLog) return afterTurn(this.#emitSafely(event, ctx));
       let edited: unknown;
       try {
         edited = beforeLog(event);
       } catch (error) {
         diag.error("otel-auth-audit: beforeLog threw; the original event is recorded", error);
-        return Promise.resolve(this.#emitSafely(event, ctx, "threw"));
+        return afterTurn(this.#emitSafely(event, ctx, "threw"));
       }
       const pending = thenable(edited);
-      if (!pending) return Promise.resolve(this.#afterBefore(event, edited, ctx));
+      if (!pending) return afterTurn(this.#afterBefore(event, edited, ctx));
       return new Promise<AuditEvent | null>((resolve) => {
         let settled = false;
         const settle = (emit: () => AuditEvent | null) => {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
-          resolve(emit());
+          resolve(afterTurn(emit()));
         };
         // a beforeLog that never settles must not hold the request (or the record) forever
         const timer = setTimeout(() => {

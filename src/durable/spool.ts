@@ -34,8 +34,8 @@ import { scanSegment } from "./recovery.js";
 /**
  * The on-disk spool: append-only segment files (a versioned header, then CRC-checked frames; see
  * header.ts and framing.ts), a cursor naming the first record not yet acknowledged, and a lock.
- * Synchronous on purpose: a record is in the kernel (or on disk, per fsync policy) before onEmit
- * returns.
+ * Synchronous on purpose: a record is in the kernel (or on disk, per fsync policy) once commit()
+ * or writeGroup() returns.
  */
 
 export type FsyncPolicy = "always" | "interval" | "never";
@@ -103,6 +103,19 @@ interface Segment {
   holes: Damage[];
 }
 
+/** What writeGroup() restores when a write fails. */
+interface SpoolState {
+  size: number;
+  bytes: number;
+  records: number;
+  activeRecords: number;
+  tail: number;
+  tailBytes: number;
+  tailOpen: boolean;
+  written: Set<number>;
+  overflow: number;
+}
+
 /** Recent records kept in memory, so exporting them needs no read and decode from disk. */
 const TAIL_RECORDS = 4096;
 const TAIL_BYTES = 8 << 20;
@@ -149,6 +162,10 @@ export class Spool {
   /** False once the tail was full: it reopens when the reader has caught up with the writer. */
   #tailOpen = true;
   #readBuffer = Buffer.allocUnsafe(READ_CHUNK);
+  /** While writeGroup() runs: frames gather here and go to disk with one write per segment. */
+  #group: { start: SpoolState; records: number; written: number } | undefined;
+  #groupBuffer = Buffer.allocUnsafe(0);
+  #groupLength = 0;
 
   readonly recovered: Recovered = { records: 0, segments: 0, discardedBytes: 0, damagedFrames: 0, unreadableSegments: [] };
   /** Frames found damaged while reading, after recovery (the disk changed under us). */
@@ -215,7 +232,9 @@ export class Spool {
     let total = length;
     for (const [id, dict] of this.#stagedDicts) if (!this.#written.has(id)) total += dict.length;
     if (this.#active.size > SEGMENT_HEADER && this.#active.size + total > this.#opts.segmentBytes) {
+      if (this.#group) this.#writeGroupFrames();
       this.#rotate();
+      if (this.#group) this.#group.start = this.#state();
       return this.commit(carried);
     }
     const frame = this.#scratch;
@@ -246,8 +265,85 @@ export class Spool {
     this.#active.records++;
     this.#records++;
     this.#remember(sizeBefore);
-    if (this.#opts.fsync === "always") fdatasyncSync(this.#writeFd);
+    if (this.#group) this.#group.records++;
+    else if (this.#opts.fsync === "always") fdatasyncSync(this.#writeFd);
     else this.#dirty = true;
+  }
+
+  /**
+   * Stages and commits `records` in order, writing their frames with one call per segment instead
+   * of one per record. Stops before a record that cannot be serialised or for which `fits(bytes)`
+   * says no. Returns how many records are on disk; when a write fails, the frames not yet written
+   * are cut back (the state too), and the caller appends the rest one by one, with its error policy.
+   */
+  writeGroup(records: readonly ReadableLogRecord[], fits: (bytes: number) => boolean): number {
+    if (this.#writeFd < 0 || this.#opts.fsync === "always") return 0;
+    const group = { start: this.#state(), records: 0, written: 0 };
+    this.#group = group;
+    try {
+      for (const record of records) {
+        let bytes: number;
+        try {
+          bytes = this.stage(record);
+        } catch {
+          break;
+        }
+        if (!fits(bytes)) break;
+        this.commit();
+      }
+      this.#writeGroupFrames();
+    } catch {
+      this.#rollBack(group.start);
+    } finally {
+      this.#group = undefined;
+      this.#groupLength = 0;
+      this.#stagedRecord = undefined;
+    }
+    return group.written;
+  }
+
+  /** Writes the frames the group gathered (before a rotation, and at its end). */
+  #writeGroupFrames(): void {
+    const group = this.#group!;
+    let done = 0;
+    while (done < this.#groupLength) done += writeSync(this.#writeFd, this.#groupBuffer, done, this.#groupLength - done);
+    this.#groupLength = 0;
+    group.written += group.records;
+    group.records = 0;
+    group.start = this.#state();
+    this.#dirty = true;
+  }
+
+  #state(): SpoolState {
+    return {
+      size: this.#active.size,
+      bytes: this.#bytes,
+      records: this.#records,
+      activeRecords: this.#active.records,
+      tail: this.#tail.length,
+      tailBytes: this.#tailBytes,
+      tailOpen: this.#tailOpen,
+      written: new Set(this.#written),
+      overflow: this.#active.overflow.length,
+    };
+  }
+
+  /** Back to `state` of the active segment: the file cut to its size, and what was counted since undone. */
+  #rollBack(state: SpoolState): void {
+    try {
+      ftruncateSync(this.#writeFd, state.size);
+    } catch {
+      this.#abandonActive();
+    }
+    this.#active.size = state.size;
+    this.#bytes = state.bytes;
+    this.#records = state.records;
+    this.#active.records = state.activeRecords;
+    this.#tail.length = state.tail;
+    this.#tailBytes = state.tailBytes;
+    this.#tailOpen = state.tailOpen;
+    this.#written = state.written;
+    this.#active.overflow.length = state.overflow;
   }
 
   /** Reads up to `max` records from the read position, within one segment. */
@@ -448,8 +544,17 @@ export class Spool {
   }
 
   #write(buffer: Buffer, length: number): void {
-    let done = 0;
-    while (done < length) done += writeSync(this.#writeFd, buffer, done, length - done);
+    if (this.#group) {
+      if (this.#groupBuffer.length < this.#groupLength + length) {
+        const grown = Buffer.allocUnsafe(Math.max(64 * 1024, 2 * (this.#groupLength + length)));
+        this.#groupBuffer.copy(grown, 0, 0, this.#groupLength);
+        this.#groupBuffer = grown;
+      }
+      this.#groupLength += buffer.copy(this.#groupBuffer, this.#groupLength, 0, length);
+    } else {
+      let done = 0;
+      while (done < length) done += writeSync(this.#writeFd, buffer, done, length - done);
+    }
     this.#active.size += length;
     this.#bytes += length;
   }

@@ -1,5 +1,11 @@
 import { diag, logs, ROOT_CONTEXT, SeverityNumber, type Logger, type LoggerProvider } from "@opentelemetry/api";
-import type { LogRecordProcessor, ReadWriteLogRecord } from "@opentelemetry/sdk-logs";
+import {
+  BatchLogRecordProcessor,
+  InMemoryLogRecordExporter,
+  SimpleLogRecordProcessor,
+  type LogRecordProcessor,
+  type ReadWriteLogRecord,
+} from "@opentelemetry/sdk-logs";
 import type { KeyObject } from "node:crypto";
 import { uuidv7 } from "../uuid.js";
 import { canonicalFromSdk } from "../chain/canonical.js";
@@ -8,12 +14,14 @@ import { privateKey, recordHasher, secretKey, signCheckpoint, type AsymmetricKey
 import { MerkleTree } from "../chain/merkle.js";
 import { SCOPE_NAME, VERSION } from "../version.js";
 import { scopeFilter, type ScopeSelection } from "./scope.js";
-import { setAttributeAlways } from "./record.js";
+import { writeAttribute } from "./record.js";
+import { atEndOfTurn } from "../end-of-turn.js";
 import { AuditOptionsError } from "../errors.js";
 import { parseOptions } from "../options.js";
 import { integrityOptionsSchema } from "../option-schemas.js";
 import { pipelineOf, type Pipeline } from "./sdk-pipeline.js";
 import { encodeUnwireable } from "../wire-values.js";
+import { DurableLogRecordProcessor } from "../durable/processor.js";
 
 export interface IntegrityProcessorOptions {
   /** HMAC key for record hashes; default env `OTEL_AUTH_AUDIT_KEY`. Without one, records are hashed (SHA-256) but not keyed. */
@@ -106,11 +114,13 @@ export class IntegrityProcessor implements LogRecordProcessor {
 
   /** Seq of the last chained record (0 before the first). */
   get seq(): number {
+    this.#seal();
     return this.#seq;
   }
 
   /** Hash of the last chained record. */
   get head(): string {
+    this.#seal();
     return this.#head;
   }
 
@@ -125,24 +135,65 @@ export class IntegrityProcessor implements LogRecordProcessor {
     const checkpoint = this.#emitting;
     if (!checkpoint && !this.#inScope(record.instrumentationScope.name)) return;
     this.#pipeline ??= pipelineOf(this, [this.#provider, logs.getLoggerProvider()], this.#siblings, record);
+    this.#sealTime ??= sealTime(this.#pipeline);
+    if (checkpoint) {
+      this.#emitting = undefined;
+      this.#seal(); // the records before the checkpoint are in the tree it signs
+      return this.#link(record, checkpoint);
+    }
+    try {
+      // while the record is still writable (setBody is refused once emit returns)
+      encodeUnwireable(record as unknown as Parameters<typeof encodeUnwireable>[0]);
+    } catch (error) {
+      diag.error("otel-auth-audit: IntegrityProcessor failed on a record", error);
+    }
+    if (this.#sealTime === "now") return this.#link(record, undefined);
+    // hashing waits: every processor after this one reads records later
+    if (this.#pending.length === 0) atEndOfTurn("chain", this.#sealTask, this.#sealTime === "soon");
+    this.#pending.push(record);
+  }
+
+  /** Records emitted in this task, waiting for their place in the chain. */
+  #pending: ReadWriteLogRecord[] = [];
+  #sealTask = () => this.#seal();
+  /** When the chain is computed; decided at the first record. */
+  #sealTime: SealTime | undefined;
+  #sealing = false;
+
+  /** Chains the records emitted so far, in emit order. */
+  #seal(): void {
+    if (this.#pending.length === 0) return;
+    const pending = this.#pending;
+    this.#pending = [];
+    this.#sealing = true;
+    try {
+      for (const record of pending) this.#link(record, undefined);
+    } finally {
+      this.#sealing = false;
+    }
+  }
+
+  /** Appends one record to the chain: id, seq, prev and its hash, written into the record. */
+  #link(record: ReadWriteLogRecord, checkpoint: { reason: string; final: boolean } | undefined): void {
     try {
       if (this.#closed && !checkpoint) this.#newChain();
       const seq = ++this.#seq;
-      if (checkpoint) {
-        this.#emitting = undefined;
-        this.#fillCheckpoint(record, seq, checkpoint.reason, checkpoint.final);
-      }
-      if (!checkpoint) encodeUnwireable(record as unknown as Parameters<typeof encodeUnwireable>[0]);
-      setAttributeAlways(record, CHAIN_ATTR.id, this.#chainId);
-      setAttributeAlways(record, CHAIN_ATTR.seq, seq);
-      setAttributeAlways(record, CHAIN_ATTR.prev, this.#head);
+      if (checkpoint) this.#fillCheckpoint(record, seq, checkpoint.reason, checkpoint.final);
+      writeAttribute(record, CHAIN_ATTR.id, this.#chainId);
+      writeAttribute(record, CHAIN_ATTR.seq, seq);
+      writeAttribute(record, CHAIN_ATTR.prev, this.#head);
       const hash = this.#hash(canonicalFromSdk(record, CHAIN_ATTR.hash));
-      setAttributeAlways(record, CHAIN_ATTR.hash, hash);
+      writeAttribute(record, CHAIN_ATTR.hash, hash);
       this.#head = hash;
       this.#tree.appendHex(hash);
       if (this.#every > 0 && !checkpoint && seq - this.#lastCheckpointSeq >= this.#every && !this.#countCheckpointPending) {
-        // after this record has reached the exporters, not in the middle of its onEmit
+        // outside onEmit (a deferred seal), the checkpoint follows this record at once
+        if (this.#sealing) {
+          this.checkpoint("count");
+          return;
+        }
         this.#countCheckpointPending = true;
+        // after this record has reached the exporters, not in the middle of its onEmit
         queueMicrotask(() => {
           this.#countCheckpointPending = false;
           if (this.#seq - this.#lastCheckpointSeq >= this.#every) this.checkpoint("count");
@@ -159,6 +210,7 @@ export class IntegrityProcessor implements LogRecordProcessor {
    */
   checkpoint(reason = "manual", final = false): boolean {
     if (this.#shutdown) return false;
+    this.#seal();
     const logger = this.#checkpointLogger();
     this.#emitting = { reason, final };
     try {
@@ -201,6 +253,7 @@ export class IntegrityProcessor implements LogRecordProcessor {
   }
 
   forceFlush(): Promise<void> {
+    this.#seal();
     return Promise.resolve();
   }
 
@@ -212,6 +265,7 @@ export class IntegrityProcessor implements LogRecordProcessor {
   shutdown(): Promise<void> {
     if (this.#shutdown) return Promise.resolve();
     if (this.#timer) clearInterval(this.#timer);
+    this.#seal();
     if (!this.#closed && this.#seq > 0) this.#closeAtShutdown();
     this.#shutdown = true;
     return Promise.resolve();
@@ -309,6 +363,26 @@ export class IntegrityProcessor implements LogRecordProcessor {
     this.#lastSignature = "";
     this.#closed = false;
   }
+}
+
+/**
+ * When the chain may be computed, from what the processors after it do with a record:
+ * - `"turn"`: only durable spools follow, which write at the next turn of the event loop too;
+ * - `"soon"`: the SDK's Batch processor (exports after a microtask) or a Simple processor with the
+ *   in-memory exporter (keeps the record itself) follow: at the end of the emitting task;
+ * - `"now"`: anything else (a Simple processor with a network or console exporter serialises inside
+ *   onEmit), or a provider whose processor list is not known: inside onEmit.
+ */
+type SealTime = "turn" | "soon" | "now";
+
+function sealTime(pipeline: Pipeline | undefined): SealTime {
+  if (!pipeline?.complete) return "now";
+  if (pipeline.after.every((p) => p instanceof DurableLogRecordProcessor)) return "turn";
+  const readsLater = (p: LogRecordProcessor) =>
+    p instanceof DurableLogRecordProcessor ||
+    p instanceof BatchLogRecordProcessor ||
+    (p instanceof SimpleLogRecordProcessor && (p as unknown as { _exporter?: unknown })._exporter instanceof InMemoryLogRecordExporter);
+  return pipeline.after.every(readsLater) ? "soon" : "now";
 }
 
 /** The Ed25519 private key that signs checkpoints; anything else (unreadable, another type) is refused naming where it came from. */

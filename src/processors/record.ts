@@ -19,9 +19,16 @@ export function deleteAttribute(record: ReadWriteLogRecord, key: string): void {
   if (typeof internals._attributesCount === "number" && internals._attributesCount > 0) internals._attributesCount--;
 }
 
-/** setAttribute, but never dropped by the attribute count limit: chain attributes must be there. */
-export function setAttributeAlways(record: ReadWriteLogRecord, key: string, value: AnyValue): void {
-  record.setAttribute(key, value);
+/**
+ * Writes an attribute straight into the record's attribute map: the chain's own fields, which must
+ * be there whatever the SDK's limits, and which are filled in after emit returned (the record is
+ * read-only to setAttribute by then, but exporters read this map later).
+ */
+export function writeAttribute(record: ReadWriteLogRecord, key: string, value: string | number): void {
   const attrs = record.attributes as Record<string, AnyValue>;
-  if (attrs[key] !== value) attrs[key] = value;
+  if (!Object.hasOwn(attrs, key)) {
+    const internals = record as unknown as RecordInternals;
+    if (typeof internals._attributesCount === "number") internals._attributesCount++;
+  }
+  attrs[key] = value;
 }

@@ -12,6 +12,8 @@ import { SCOPE_NAME, VERSION } from "../version.js";
 export interface Pipeline {
   /** The processors after this one, in order. */
   after: readonly LogRecordProcessor[];
+  /** The list is the provider's own (not only the list auditProcessors() built), so `after` is complete. */
+  complete: boolean;
   newRecord(record: LogRecord & { context: Context }): ReadWriteLogRecord;
 }
 
@@ -28,10 +30,12 @@ export function pipelineOf(
   sample: ReadWriteLogRecord,
 ): Pipeline | undefined {
   let list: readonly LogRecordProcessor[] | undefined;
+  let complete = false;
   for (const provider of providers) {
     const processors = (provider as { _sharedState?: { processors?: unknown } } | undefined)?._sharedState?.processors;
     if (Array.isArray(processors) && processors.includes(self)) {
       list = processors as LogRecordProcessor[];
+      complete = true;
       break;
     }
   }
@@ -41,6 +45,7 @@ export function pipelineOf(
   const shared = { resource: sample.resource, logRecordLimits: (sample as { _logRecordLimits?: unknown })._logRecordLimits ?? {} };
   return {
     after: list.slice(list.indexOf(self) + 1),
+    complete,
     newRecord: (record) => new Ctor(shared, { name: SCOPE_NAME, version: VERSION }, record),
   };
 }

@@ -1,3 +1,4 @@
+import { settleTurn } from "../end-of-turn.js";
 import type { AnyValue } from "@opentelemetry/api";
 import {
   InMemoryLogRecordExporter,
@@ -91,7 +92,7 @@ export function createTestAudit(options: TestAuditOptions = {}): TestAudit {
   const provider = new LoggerProvider({ processors: [...all, new SimpleLogRecordProcessor({ exporter })] });
   bindProcessors(all, provider);
   const audit = new AuditLogger({ ...loggerOptions, loggerProvider: provider });
-  const ours = () => exporter.getFinishedLogRecords().filter((r) => r.instrumentationScope.name === SCOPE_NAME);
+  const ours = () => (settleTurn(), exporter.getFinishedLogRecords()).filter((r) => r.instrumentationScope.name === SCOPE_NAME);
   const records = () => ours().filter((r) => r.eventName !== CHECKPOINT_EVENT);
   const findAll = (query: RecordQuery) => records().filter((r) => matches(r, query));
   return {

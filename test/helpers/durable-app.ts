@@ -5,7 +5,7 @@
  *   <node> --import tsx test/helpers/durable-app.ts '<json config>'
  *
  * mode "stream": emits `rate` records/s for `durationMs` (forever when absent) and prints each
- *   record's id once `audit.record()` has returned (so onEmit has returned), plus `rss <bytes>`
+ *   record's id once `audit.record()` has resolved (the record is chained and in the spool), plus `rss <bytes>`
  *   lines; at the end prints `done <health json>` after flushing.
  * mode "drain": only starts (replaying the spool), flushes, prints `done <health json>`.
  */
@@ -67,8 +67,8 @@ if (config.mode === "drain") {
     const count = Math.max(perTick, due - n);
     for (let i = 0; i < count; i++) {
       const id = `${prefix}-${n++}`;
-      void audit.record({ id, action: "sign-in:email", outcome: "success", userId: `user-${n % 100}`, ipAddress: "203.0.113.7" });
-      if (config.printIds !== false) out(id);
+      const recorded = audit.record({ id, action: "sign-in:email", outcome: "success", userId: `user-${n % 100}`, ipAddress: "203.0.113.7" });
+      if (config.printIds !== false) void recorded.then(() => out(id));
     }
     if (config.durationMs !== undefined && Date.now() - started >= config.durationMs) {
       clearInterval(tick);
