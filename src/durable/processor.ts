@@ -304,7 +304,10 @@ export class DurableLogRecordProcessor implements LogRecordProcessor {
       this.#drop(1, "rejected");
       return;
     }
-    if (!this.#writesAtEndOfTurn) return this.#append(record);
+    if (!this.#writesAtEndOfTurn) {
+      this.#append(record);
+      return;
+    }
     if (this.#pending.length === 0) atEndOfTurn("write", this.#writeTask);
     this.#pending.push(record);
   }

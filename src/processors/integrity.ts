@@ -139,7 +139,8 @@ export class IntegrityProcessor implements LogRecordProcessor {
     if (checkpoint) {
       this.#emitting = undefined;
       this.#seal(); // the records before the checkpoint are in the tree it signs
-      return this.#link(record, checkpoint);
+      this.#link(record, checkpoint);
+      return;
     }
     try {
       // while the record is still writable (setBody is refused once emit returns)
@@ -147,7 +148,10 @@ export class IntegrityProcessor implements LogRecordProcessor {
     } catch (error) {
       diag.error("otel-auth-audit: IntegrityProcessor failed on a record", error);
     }
-    if (this.#sealTime === "now") return this.#link(record, undefined);
+    if (this.#sealTime === "now") {
+      this.#link(record, undefined);
+      return;
+    }
     // hashing waits: every processor after this one reads records later
     if (this.#pending.length === 0) atEndOfTurn("chain", this.#sealTask, this.#sealTime === "soon");
     this.#pending.push(record);
