@@ -4,8 +4,10 @@
  * (bare measured twice) as in bench/lib.ts:
  *   emit.pipeline_vs_bare   AuditLogger.record → redaction → chain → durable spool (setupAudit's default)
  *   redaction.vs_bare, integrity.vs_bare   one processor in front of a Batch processor
- * Wall time is the synchronous emit (what the caller waits for); CPU and heap bytes also count
- * the export each round leaves behind (forceFlush), so deferred work is still paid for.
+ * Wall time is the emitting call until it returns (what the emitting request's code waits for
+ * before it goes on); the chain and the spool write of a turn's records run once at the end of the
+ * turn and are not in it. CPU and heap bytes count everything, that turn-end work and the export
+ * each round leaves behind (forceFlush) included: `cpu_ratio` is the whole price per record.
  *   npm run bench -- processors
  */
 import { mkdtempSync, rmSync } from "node:fs";
