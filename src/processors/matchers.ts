@@ -161,14 +161,25 @@ export const emailMatcher: Matcher = (s) => {
 
 const isTokenChar = (c: number): boolean => isAsciiAlnum(c) || c === 46 || c === 95 || c === 126 || c === 43 || c === 47 || c === 45;
 
-/** `Bearer <token>` / `Basic <credentials>`: the credential after the scheme (the scheme stays). */
+const SCHEMES = ["bearer", "basic"];
+
+/** The first index at or after `from` where `s` holds `word` (lower-case ASCII) in any ASCII case, or -1. */
+function indexOfAnyCase(s: string, word: string, from: number): number {
+  for (let i = from; i + word.length <= s.length; i++) if (hasAt(s, i, word)) return i;
+  return -1;
+}
+
+/**
+ * `Bearer <token>` / `Basic <credentials>`: the credential after the scheme (the scheme stays).
+ * The scheme is found in `s` itself, not in `s.toLowerCase()`: `İ` lower-cases to two characters,
+ * and indexes of the lower-cased text would miss the token after it.
+ */
 export const bearerMatcher: Matcher = (s) => {
   const spans: Span[] = [];
-  const lower = s.toLowerCase();
-  for (const scheme of ["bearer", "basic"]) {
+  for (const scheme of SCHEMES) {
     let from = 0;
     for (;;) {
-      const i = lower.indexOf(scheme, from);
+      const i = indexOfAnyCase(s, scheme, from);
       if (i < 0) break;
       from = i + scheme.length;
       if (i > 0 && isWord(s.charCodeAt(i - 1))) continue;
