@@ -11,7 +11,7 @@ import { secretKey, type SecretInput } from "../chain/keys.js";
 import { optionSchemas, parseOptions } from "../options.js";
 import { scopesSchema, secretSchema } from "../option-schemas.js";
 import { bareObject } from "../safe-keys.js";
-import { base64Matcher, bearerMatcher, cardMatcher, emailMatcher, hexMatcher, jwtMatcher, type Matcher, type Span } from "./matchers.js";
+import { base64Matcher, bearerMatcher, candidates, cardMatcher, emailMatcher, hexMatcher, jwtMatcher, PAIRS, pairSpans, SCANNER_BITS, type Matcher, type Span } from "./matchers.js";
 import { deleteAttribute } from "./record.js";
 import { scopeFilter, type ScopeSelection } from "./scope.js";
 
@@ -190,6 +190,8 @@ interface CompiledPattern {
   precheck?: (value: string) => boolean;
   find: Matcher;
   strategy: RedactionStrategy;
+  /** A default scanner's bit of `candidates` (skipped when clear); 0 for a caller's pattern, which always runs. */
+  bit: number;
 }
 
 /** Thrown inside a record's redaction when a bound is passed; caught in onEmit, which fails closed. */
@@ -207,18 +209,6 @@ interface Budget {
 
 /** JSON text nested in JSON text (double encoding) is decoded this many times, no more. */
 const MAX_DECODE = 4;
-/** A `name=value` name longer than this is not a name. */
-const MAX_PAIR_NAME = 128;
-/** Characters that may appear in the name of a `name=value` pair (URL query, form body, free text). */
-const isPairNameChar = (c: number): boolean =>
-  c >= 128 /* letters of any script, fullwidth forms: NFKC-normalised when matched */ ||
-  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45 || c === 46 || c === 91 || c === 93 || c === 37 || c === 36;
-/** What may come before a pair's name: start, `?`, `&`, `;`, `,`, whitespace, quotes, brackets. */
-const isPairStart = (c: number): boolean => Number.isNaN(c) || c === 63 || c === 38 || c === 59 || c === 44 || c <= 32 || c === 34 || c === 39 || c === 40 || c === 123 || c === 60 || c === 47 || c === 35;
-/** Where a pair's value ends. */
-const isPairValueEnd = (c: number): boolean =>
-  c === 38 || c === 59 || c === 35 || c <= 32 || c === 34 || c === 39 || c === 60 || c === 62 || c === 44 || c === 41 || c === 125 || c === 92;
-
 let warnedUnkeyedHash = false;
 
 /**
@@ -246,6 +236,8 @@ export class RedactionProcessor implements LogRecordProcessor {
   /** `name=value` names seen, and whether they match a rule: names repeat, decoding them does not need to. */
   #pairNames = new Map<string, RedactionStrategy | null>();
   #plans = new Map<string, AttributePlan>();
+  /** #pairNameMatch as a function for pairSpans, made once. */
+  #pairRule = (raw: string): RedactionStrategy | undefined => this.#pairNameMatch(raw);
 
   constructor(options: RedactionOptions = {}) {
     const o = parseOptions("RedactionProcessor", redactionOptionsSchema, options) as RedactionOptions;
@@ -272,6 +264,7 @@ export class RedactionProcessor implements LogRecordProcessor {
       find: p.match ? userMatcher(p.match) : regexMatcher(p.regex!, p.validate),
       strategy: (p.name === "email" ? o.emailStrategy : undefined) ?? p.strategy ?? this.#strategy,
       precheck: p.precheck,
+      bit: (p.match && SCANNER_BITS.get(p.match)) || 0,
     }));
     const usesHash =
       [...this.#keyRules.values()].some((l) => l.some((r) => r.strategy === "hash")) ||
@@ -378,7 +371,7 @@ export class RedactionProcessor implements LogRecordProcessor {
     if (value.length > this.#limits.maxStringLength) return name === "error.type" ? UNRECOGNISED_ERROR : name === "http.request.method" ? OTHER_VALUE : this.#mask;
     if (name === "http.request.method") return METHOD_SHAPE.test(value) ? value : OTHER_VALUE;
     if (name === "client.address" && isIP(value) !== 0) return value;
-    const spans = this.#spans(value, { nodes: 0, chars: 0 }, ID_LOOKALIKE_PATTERNS);
+    const spans = this.#spans(value, ID_LOOKALIKE_PATTERNS);
     if (name === "error.type") return spans ? UNRECOGNISED_ERROR : boundedErrorCode(value);
     return spans ? this.#replace(value, spans) : value;
   }
@@ -388,7 +381,7 @@ export class RedactionProcessor implements LogRecordProcessor {
     if (typeof value !== "string" || value.length > 256) return false;
     const first = value.trimStart().charCodeAt(0);
     if (first === 123 || first === 91 || first === 34) return false;
-    return this.#spans(value, { nodes: 0, chars: 0 }) === undefined;
+    return this.#spans(value) === undefined;
   }
 
   #redactAttributes(record: ReadWriteLogRecord, budget: Budget): void {
@@ -425,10 +418,10 @@ export class RedactionProcessor implements LogRecordProcessor {
     const explicit = this.#explicit.get(name);
     if (explicit) plan = { path: [], strategy: explicit };
     else if (SHAPED.has(name)) plan = SHAPE;
-    else if (name.startsWith(METADATA_PREFIX)) plan = this.#spans(name, { nodes: 0, chars: 0 }) ? DROP : this.#dottedPlan(name.slice(METADATA_PREFIX.length));
+    else if (name.startsWith(METADATA_PREFIX)) plan = this.#spans(name) ? DROP : this.#dottedPlan(name.slice(METADATA_PREFIX.length));
     else if (PATTERNS_ONLY.has(name)) plan = { path: [], action: name === "audit.action" };
     else if (name.startsWith("audit.") || STRUCTURAL.has(name) || UNTOUCHABLE.test(name)) plan = SKIP;
-    else plan = this.#spans(name, { nodes: 0, chars: 0 }) ? DROP : this.#dottedPlan(name);
+    else plan = this.#spans(name) ? DROP : this.#dottedPlan(name);
     if (this.#plans.size > 10_000) this.#plans.clear();
     this.#plans.set(name, plan);
     return plan;
@@ -498,7 +491,7 @@ export class RedactionProcessor implements LogRecordProcessor {
         const key = f.keys[index]!;
         child = (f.src as Record<string, AnyValue>)[key];
         // a key that is itself a secret (an address, a token) is left out with its value
-        if (key.length >= 6 && this.#spans(key, budget)) {
+        if (key.length >= 6 && this.#spans(key)) {
           f.changed = true;
           continue;
         }
@@ -533,7 +526,7 @@ export class RedactionProcessor implements LogRecordProcessor {
       const json = this.#jsonText(s, path, budget, decode, depth);
       if (json !== undefined) return json;
     }
-    const spans = this.#spans(s, budget);
+    const spans = this.#spans(s);
     return spans ? this.#replace(s, spans) : s;
   }
 
@@ -559,85 +552,20 @@ export class RedactionProcessor implements LogRecordProcessor {
   }
 
   /** Every span of `s` to redact (patterns, then `name=value` pairs whose name is a key rule), or undefined. */
-  #spans(s: string, budget: Budget, skip?: ReadonlySet<string>): Array<[number, number, RedactionStrategy]> | undefined {
+  #spans(s: string, skip?: ReadonlySet<string>): Array<[number, number, RedactionStrategy]> | undefined {
     if (s.length < 6) return undefined;
     if (s.length > this.#limits.maxStringLength) return [[0, s.length, this.#strategy]];
     let spans: Array<[number, number, RedactionStrategy]> | undefined;
+    // one read tells which default scanners could find anything: most values skip them all
+    const bits = candidates(s);
     for (const p of this.#patterns) {
+      if (p.bit !== 0 && (bits & p.bit) === 0) continue;
       if (skip?.has(p.name)) continue;
       if (p.precheck && !p.precheck(s)) continue;
       for (const [start, end] of p.find(s)) (spans ??= []).push([start, end, p.strategy]);
     }
-    if (s.includes("=") || s.includes(":")) {
-      for (const [start, end, strategy] of this.#pairs(s, budget)) (spans ??= []).push([start, end, strategy]);
-    }
+    if (bits & PAIRS) spans = pairSpans(s, this.#pairRule, spans);
     return spans;
-  }
-
-  /**
-   * Values of `name=value` pairs (URL queries, form bodies, cookies, free text) and of `"name": value`
-   * members of JSON fragments, whose name is a key rule: `?token=abc`, `a=1&password=x`, `{"otp":"1"`.
-   * Each `=` or `:` looks back a bounded distance; a matched value is skipped over: linear.
-   */
-  #pairs(s: string, _budget: Budget): Array<[number, number, RedactionStrategy]> {
-    const out: Array<[number, number, RedactionStrategy]> = [];
-    let from = 0;
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c !== 61 /* = */ && c !== 58 /* : */) continue;
-      if (i < from) continue;
-      let nameEnd = i;
-      let quoted = false;
-      if (c === 58) {
-        // only `"name": value` (JSON fragments): a bare colon is a time, a scheme, an action name
-        let k = i - 1;
-        while (k >= 0 && s.charCodeAt(k) <= 32 && i - k < 8) k--;
-        if (s.charCodeAt(k) !== 34) continue;
-        nameEnd = k;
-        // JSON text inside JSON text escapes its quotes: `\"name\":`
-        while (nameEnd > 0 && s.charCodeAt(nameEnd - 1) === 92 && nameEnd > i - 16) nameEnd--;
-        quoted = true;
-      }
-      let k = nameEnd - 1;
-      const limit = Math.max(from, nameEnd - MAX_PAIR_NAME);
-      while (k >= limit && isPairNameChar(s.charCodeAt(k))) k--;
-      const nameStart = k + 1;
-      if (nameStart >= nameEnd) continue;
-      if (quoted ? s.charCodeAt(k) !== 34 : !isPairStart(s.charCodeAt(k))) continue;
-      const strategy = this.#pairNameMatch(s.slice(nameStart, nameEnd));
-      if (!strategy) continue;
-      // the value: a quoted string to its closing quote, else up to a delimiter
-      let v = i + 1;
-      while (v < s.length && s.charCodeAt(v) === 32 && c === 58) v++;
-      let escaped = 0;
-      while (s.charCodeAt(v + escaped) === 92 && escaped < 16) escaped++;
-      let end = v;
-      if (s.charCodeAt(v + escaped) === 34) {
-        v += escaped;
-        end = v + 1;
-        // to the closing quote; an escaped opening quote closes at the first escaped quote
-        while (end < s.length && s.charCodeAt(end) !== 34) {
-          if (s.charCodeAt(end) === 92) {
-            if (escaped > 0 && s.charCodeAt(end + 1) === 34) break;
-            if (escaped > 0) {
-              end++;
-              continue;
-            }
-            end += 2;
-            continue;
-          }
-          end++;
-        }
-        end = Math.min(end, s.length);
-        if (end > v + 1) out.push([v + 1, end, strategy]);
-      } else {
-        while (end < s.length && !isPairValueEnd(s.charCodeAt(end))) end++;
-        if (end > v) out.push([v, end, strategy]);
-      }
-      from = end;
-      i = end - 1;
-    }
-    return out;
   }
 
   /** A pair's name (`token`, `user%5Bpassword%5D`, `user[password]`, `auth.code`) against the key rules. */
