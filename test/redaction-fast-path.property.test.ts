@@ -24,6 +24,7 @@ import {
   type Matcher,
   PAIRS,
   pairSpans,
+  scannerBits,
 } from "../src/processors/matchers.js";
 import { DEFAULT_REDACT_PATTERNS, RedactionProcessor } from "../src/processors/redaction.js";
 
@@ -69,6 +70,8 @@ const fragment = fc.oneof(
   { weight: 1, arbitrary: fc.stringMatching(/^[0-9a-fA-F]{1,48}$/) },
   { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z0-9+_-]{1,48}$/) },
   { weight: 1, arbitrary: fc.stringMatching(/^[0-9][0-9 -]{0,24}$/) },
+  // runs of exactly the lengths the scanners start at, wherever they fall
+  { weight: 1, arbitrary: fc.stringMatching(/^(?:[0-9]{12,14}|[0-9a-fA-F]{31,33}|[A-Za-z0-9_]{32}|[A-Za-z0-9+_-]{39,41})$/) },
 );
 /** Values up to a few hundred characters made of those pieces. */
 const hostile = fc.array(fragment, { maxLength: 40 }).map((parts) => parts.join(""));
@@ -95,6 +98,15 @@ describe("candidates: a clear bit proves its scanner finds nothing", () => {
       );
     });
   }
+
+  it("the cheap plain-text test agrees with the character-by-character read", () => {
+    fc.assert(
+      fc.property(hostile, (s) => {
+        expect(candidates(s)).toBe(scannerBits(s));
+      }),
+      RUNS,
+    );
+  });
 
   it("pairs, whatever the name (every name has a rule here)", () => {
     fc.assert(

@@ -176,6 +176,8 @@ const KEPT_IF_CLEAN = new Set(["audit.action", "http.route", "url.path"]);
 export const REDACTION_FAILED_ATTR = "audit.redaction.failed";
 
 const REMOVED: unique symbol = Symbol("removed");
+/** The path of the body: no key above it. */
+const NO_PATH: readonly string[] = Object.freeze([]);
 /** An attribute's normalised path, and the strategy when its name itself matches a rule. */
 type AttributePlan = { path: string[]; strategy?: RedactionStrategy; action?: boolean } | typeof SKIP | typeof DROP | typeof SHAPE;
 const SKIP: unique symbol = Symbol("skip");
@@ -227,6 +229,8 @@ export class RedactionProcessor implements LogRecordProcessor {
   /** Attribute names named in full by a rule (e.g. `client.address`): an explicit opt-in for structural ones. */
   #explicit = new Map<string, RedactionStrategy>();
   #patterns: CompiledPattern[];
+  /** Whether a caller's pattern is among them: those run on every value, `candidates` knows nothing of them. */
+  #callerPatterns: boolean;
   #strategy: RedactionStrategy;
   #mask: string;
   #hashKey: KeyObject | undefined;
@@ -266,6 +270,7 @@ export class RedactionProcessor implements LogRecordProcessor {
       precheck: p.precheck,
       bit: (p.match && SCANNER_BITS.get(p.match)) || 0,
     }));
+    this.#callerPatterns = this.#patterns.some((p) => p.bit === 0);
     const usesHash =
       [...this.#keyRules.values()].some((l) => l.some((r) => r.strategy === "hash")) ||
       [...this.#explicit.values()].includes("hash") ||
@@ -286,7 +291,7 @@ export class RedactionProcessor implements LogRecordProcessor {
       this.#redactAttributes(record, budget);
       const body = record.body;
       if (body !== undefined && body !== null) {
-        const redacted = this.#walk(body, [], budget, 0);
+        const redacted = this.#walk(body, NO_PATH, budget, 0);
         if (redacted !== body) record.setBody(redacted === REMOVED ? (undefined as unknown as AnyValue) : redacted);
       }
     } catch (error) {
@@ -399,7 +404,7 @@ export class RedactionProcessor implements LogRecordProcessor {
         if (shaped !== value) attrs[name] = shaped;
         continue;
       }
-      const out = plan.strategy ? this.#apply(value, plan.strategy) : this.#walk(value, plan.path.slice(), budget, 0);
+      const out = plan.strategy ? this.#apply(value, plan.strategy) : this.#walk(value, plan.path, budget, 0);
       if (out === value) continue;
       if (out === REMOVED) deleteAttribute(record, name);
       else attrs[name] = out;
@@ -451,9 +456,11 @@ export class RedactionProcessor implements LogRecordProcessor {
    * Redacts inside a value without recursion: maps by key rule, strings by pattern, JSON text
    * parsed. Same reference when nothing changed. `decode` counts the JSON texts this value sits in.
    */
-  #walk(root: AnyValue, path: string[], budget: Budget, decode: number, depth = 0): Redacted {
-    if (typeof root === "string") return this.#string(root, path, budget, decode, depth);
+  #walk(root: AnyValue, base: readonly string[], budget: Budget, decode: number, depth = 0): Redacted {
+    if (typeof root === "string") return this.#string(root, base, budget, decode, depth);
     if (!isContainer(root)) return root;
+    // the walk extends its own copy: the caller's path (a cached plan's) stays as it was, even when a bound throws
+    const path = base.slice();
     interface Frame {
       src: AnyValue[] | Record<string, AnyValue>;
       keys: string[] | undefined;
@@ -517,7 +524,7 @@ export class RedactionProcessor implements LogRecordProcessor {
     else (f.out as AnyValue[]).push(after);
   }
 
-  #string(s: string, path: string[], budget: Budget, decode: number, depth = 0): Redacted {
+  #string(s: string, path: readonly string[], budget: Budget, decode: number, depth = 0): Redacted {
     // too long to read in bounded time: masked whole, never passed on unread
     if (s.length > this.#limits.maxStringLength) return this.#mask;
     budget.chars += s.length;
@@ -531,7 +538,7 @@ export class RedactionProcessor implements LogRecordProcessor {
   }
 
   /** JSON text (after any whitespace), including a JSON string holding JSON text: redacted inside, re-encoded. */
-  #jsonText(s: string, path: string[], budget: Budget, decode: number, depth: number): Redacted | undefined {
+  #jsonText(s: string, path: readonly string[], budget: Budget, decode: number, depth: number): Redacted | undefined {
     let i = 0;
     while (i < s.length && s.charCodeAt(i) <= 32) i++;
     const c = s.charCodeAt(i);
@@ -558,6 +565,7 @@ export class RedactionProcessor implements LogRecordProcessor {
     let spans: Array<[number, number, RedactionStrategy]> | undefined;
     // one read tells which default scanners could find anything: most values skip them all
     const bits = candidates(s);
+    if (bits === 0 && !this.#callerPatterns) return undefined;
     for (const p of this.#patterns) {
       if (p.bit !== 0 && (bits & p.bit) === 0) continue;
       if (skip?.has(p.name)) continue;
