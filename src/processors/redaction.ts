@@ -196,6 +196,41 @@ interface CompiledPattern {
   bit: number;
 }
 
+/** A map or list being walked. */
+interface Frame {
+  src: AnyValue[] | Record<string, AnyValue>;
+  keys: string[] | undefined;
+  /** the next entry */
+  i: number;
+  /** the redacted copy, made at the first change: until then the source is the result */
+  out: AnyValue[] | Record<string, AnyValue> | undefined;
+  /** path length while this frame's entries are visited */
+  at: number;
+}
+
+/** The frame's copy, made on first need with the entries before the current one (all unchanged). */
+function copyOf(f: Frame): AnyValue[] | Record<string, AnyValue> {
+  if (f.out) return f.out;
+  const before = f.i - 1;
+  if (f.keys) {
+    const out = bareObject<AnyValue>();
+    for (let j = 0; j < before; j++) out[f.keys[j]!] = (f.src as Record<string, AnyValue>)[f.keys[j]!];
+    f.out = out;
+  } else {
+    const out: AnyValue[] = [];
+    for (let j = 0; j < before; j++) out.push((f.src as AnyValue[])[j]);
+    f.out = out;
+  }
+  return f.out;
+}
+
+/** See #keyFacts. */
+interface KeyFacts {
+  norm: string;
+  secret: boolean;
+  bracket: boolean;
+}
+
 /** Thrown inside a record's redaction when a bound is passed; caught in onEmit, which fails closed. */
 class RedactionLimitError extends Error {
   constructor(readonly reason: "depth" | "nodes" | "size") {
@@ -240,6 +275,8 @@ export class RedactionProcessor implements LogRecordProcessor {
   /** `name=value` names seen, and whether they match a rule: names repeat, decoding them does not need to. */
   #pairNames = new Map<string, RedactionStrategy | null>();
   #plans = new Map<string, AttributePlan>();
+  /** Map keys seen in values (bounded: emptied when full, so a stream of new keys cannot grow it). */
+  #keys = new Map<string, KeyFacts>();
   /** #pairNameMatch as a function for pairSpans, made once. */
   #pairRule = (raw: string): RedactionStrategy | undefined => this.#pairNameMatch(raw);
 
@@ -461,22 +498,8 @@ export class RedactionProcessor implements LogRecordProcessor {
     if (!isContainer(root)) return root;
     // the walk extends its own copy: the caller's path (a cached plan's) stays as it was, even when a bound throws
     const path = base.slice();
-    interface Frame {
-      src: AnyValue[] | Record<string, AnyValue>;
-      keys: string[] | undefined;
-      i: number;
-      out: AnyValue[] | Record<string, AnyValue>;
-      changed: boolean;
-      /** path length while this frame's entries are visited */
-      at: number;
-    }
-    const open = (v: AnyValue[] | Record<string, AnyValue>): Frame => {
-      if (depth + stack.length >= this.#limits.maxDepth) throw new RedactionLimitError("depth");
-      const isArray = Array.isArray(v);
-      return { src: v, keys: isArray ? undefined : Object.keys(v), i: 0, out: isArray ? [] : bareObject<AnyValue>(), changed: false, at: path.length };
-    };
     const stack: Frame[] = [];
-    stack.push(open(root));
+    stack.push(this.#frame(root, depth, path.length));
     let result: Redacted = root;
     while (stack.length > 0) {
       const f = stack[stack.length - 1]!;
@@ -484,7 +507,7 @@ export class RedactionProcessor implements LogRecordProcessor {
       if (f.i >= size) {
         stack.pop();
         path.length = stack.length > 0 ? stack[stack.length - 1]!.at : f.at;
-        const done: Redacted = f.changed ? f.out : f.src;
+        const done: Redacted = f.out ?? f.src;
         const parent = stack[stack.length - 1];
         if (parent) this.#put(parent, f.src, done);
         else result = done;
@@ -497,31 +520,49 @@ export class RedactionProcessor implements LogRecordProcessor {
       if (f.keys) {
         const key = f.keys[index]!;
         child = (f.src as Record<string, AnyValue>)[key];
+        const known = this.#keyFacts(key);
         // a key that is itself a secret (an address, a token) is left out with its value
-        if (key.length >= 6 && this.#spans(key)) {
-          f.changed = true;
+        if (known.secret) {
+          copyOf(f);
           continue;
         }
-        path.push(this.#norm(key));
+        path.push(known.norm);
         // `user[password]` (form-style names in JSON) is matched by its last bracketed part too
-        const strategy = this.#keyMatch(path) ?? (key.includes("[") ? this.#pairNameMatch(key) : undefined);
+        const strategy = this.#keyMatch(path) ?? (known.bracket ? this.#pairNameMatch(key) : undefined);
         if (strategy) {
           this.#put(f, child, this.#apply(child, strategy));
           continue;
         }
       } else child = (f.src as AnyValue[])[index];
-      if (isContainer(child)) stack.push(open(child));
+      if (isContainer(child)) stack.push(this.#frame(child, depth + stack.length, path.length));
       else this.#put(f, child, typeof child === "string" ? this.#string(child, path, budget, decode, depth + stack.length) : child);
     }
     return result;
   }
 
-  /** Adds a visited entry's result to its frame's copy. */
-  #put(f: { src: unknown; keys: string[] | undefined; i: number; out: AnyValue[] | Record<string, AnyValue>; changed: boolean }, before: unknown, after: Redacted): void {
-    if (after !== before) f.changed = true;
+  #frame(v: AnyValue[] | Record<string, AnyValue>, depth: number, at: number): Frame {
+    if (depth >= this.#limits.maxDepth) throw new RedactionLimitError("depth");
+    return { src: v, keys: Array.isArray(v) ? undefined : Object.keys(v), i: 0, out: undefined, at };
+  }
+
+  /** Adds a visited entry's result to its frame's copy; a frame without changes has none. */
+  #put(f: Frame, before: unknown, after: Redacted): void {
+    if (after === before && f.out === undefined) return;
+    const out = copyOf(f);
     if (after === REMOVED) return;
-    if (f.keys) (f.out as Record<string, AnyValue>)[f.keys[f.i - 1]!] = after;
-    else (f.out as AnyValue[]).push(after);
+    if (f.keys) (out as Record<string, AnyValue>)[f.keys[f.i - 1]!] = after;
+    else (out as AnyValue[]).push(after);
+  }
+
+  /** What a map key says, worked out once per key: its normalised name, and whether it is itself a secret. */
+  #keyFacts(key: string): KeyFacts {
+    let known = this.#keys.get(key);
+    if (known === undefined) {
+      known = { norm: this.#norm(key), secret: key.length >= 6 && this.#spans(key) !== undefined, bracket: key.includes("[") };
+      if (this.#keys.size >= 10_000) this.#keys.clear();
+      this.#keys.set(key, known);
+    }
+    return known;
   }
 
   #string(s: string, path: readonly string[], budget: Budget, decode: number, depth = 0): Redacted {
