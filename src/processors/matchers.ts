@@ -453,6 +453,8 @@ export const HEX = 8;
 export const BASE64 = 16;
 export const CARD = 32;
 export const PAIRS = 64;
+/** The scanners of runs rather than markers. */
+export const RUN_BITS = HEX | BASE64 | CARD;
 
 /** Each default scanner's bit: a pattern whose matcher is one of these skips it when `candidates` clears the bit. */
 export const SCANNER_BITS: ReadonlyMap<Matcher, number> = new Map([
@@ -484,11 +486,12 @@ for (let c = 0; c < 128; c++) {
  * hex — a run of 32+ word characters; base64 — a run of 40+ base64 characters;
  * card — 13+ digits joined by single spaces or hyphens;
  * pairs — a `=`, or a `:` after a quote and at most 7 blanks (the processor's `#pairs`).
- * Most values hold none of these: plainText tells so at a fraction of the cost.
+ * Most values hold none of these: plainText tells so at a fraction of the cost. Without `runs`, the
+ * RUN_BITS are left clear unread, for a caller that skips those scanners (ids).
  * test/redaction-fast-path.property.test.ts holds each scanner to it on hostile strings.
  */
-export function candidates(s: string): number {
-  return plainText(s) ? 0 : scannerBits(s);
+export function candidates(s: string, runs = true): number {
+  return plainText(s, runs) ? 0 : scannerBits(s);
 }
 
 /** `candidates`, read character by character. */
@@ -549,12 +552,14 @@ const isCardChar = (c: number): boolean => isDigit(c) || c === 32 || c === 45;
 
 /**
  * Whether `s` is a value `candidates` would give 0, told cheaply: no marker (one native regular
- * expression search) and no segment of run characters long enough for a card (13), a hex (32) or
- * a base64 (40) secret. A segment of at least 2·k characters covers two consecutive multiples of
- * k, so only every k-th character is read, and the characters between two samples in the class.
+ * expression search) and, with `runs`, no segment of run characters long enough for a card (13),
+ * a hex (32) or a base64 (40) secret. A segment of at least 2·k characters covers two consecutive
+ * multiples of k, so only every k-th character is read, and the characters between two samples in
+ * the class.
  */
-function plainText(s: string): boolean {
+function plainText(s: string, runs: boolean): boolean {
   if (MARKERS.test(s)) return false;
+  if (!runs) return true;
   if (s.length >= 13) {
     for (let i = 6; i < s.length; i += 6) {
       if (!isCardChar(s.charCodeAt(i)) || !isCardChar(s.charCodeAt(i - 6))) continue;

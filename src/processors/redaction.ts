@@ -11,7 +11,7 @@ import { secretKey, type SecretInput } from "../chain/keys.js";
 import { optionSchemas, parseOptions } from "../options.js";
 import { scopesSchema, secretSchema } from "../option-schemas.js";
 import { bareObject } from "../safe-keys.js";
-import { base64Matcher, bearerMatcher, candidates, cardMatcher, emailMatcher, hexMatcher, jwtMatcher, PAIRS, pairSpans, SCANNER_BITS, type Matcher, type Span } from "./matchers.js";
+import { base64Matcher, bearerMatcher, candidates, cardMatcher, emailMatcher, hexMatcher, jwtMatcher, PAIRS, pairSpans, RUN_BITS, SCANNER_BITS, type Matcher, type Span } from "./matchers.js";
 import { deleteAttribute } from "./record.js";
 import { scopeFilter, type ScopeSelection } from "./scope.js";
 
@@ -266,6 +266,8 @@ export class RedactionProcessor implements LogRecordProcessor {
   #patterns: CompiledPattern[];
   /** Whether a caller's pattern is among them: those run on every value, `candidates` knows nothing of them. */
   #callerPatterns: boolean;
+  /** Whether every pattern with a run scanner (hex, base64, card) is one ids skip (ID_LOOKALIKE_PATTERNS). */
+  #idsSkipRuns: boolean;
   #strategy: RedactionStrategy;
   #mask: string;
   #hashKey: KeyObject | undefined;
@@ -308,6 +310,7 @@ export class RedactionProcessor implements LogRecordProcessor {
       bit: (p.match && SCANNER_BITS.get(p.match)) || 0,
     }));
     this.#callerPatterns = this.#patterns.some((p) => p.bit === 0);
+    this.#idsSkipRuns = this.#patterns.every((p) => (p.bit & RUN_BITS) === 0 || ID_LOOKALIKE_PATTERNS.has(p.name));
     const usesHash =
       [...this.#keyRules.values()].some((l) => l.some((r) => r.strategy === "hash")) ||
       [...this.#explicit.values()].includes("hash") ||
@@ -413,7 +416,7 @@ export class RedactionProcessor implements LogRecordProcessor {
     if (value.length > this.#limits.maxStringLength) return name === "error.type" ? UNRECOGNISED_ERROR : name === "http.request.method" ? OTHER_VALUE : this.#mask;
     if (name === "http.request.method") return METHOD_SHAPE.test(value) ? value : OTHER_VALUE;
     if (name === "client.address" && isIP(value) !== 0) return value;
-    const spans = this.#spans(value, ID_LOOKALIKE_PATTERNS);
+    const spans = this.#spans(value, true);
     if (name === "error.type") return spans ? UNRECOGNISED_ERROR : boundedErrorCode(value);
     return spans ? this.#replace(value, spans) : value;
   }
@@ -599,17 +602,18 @@ export class RedactionProcessor implements LogRecordProcessor {
     return r === parsed ? s : JSON.stringify(r === REMOVED ? null : r);
   }
 
-  /** Every span of `s` to redact (patterns, then `name=value` pairs whose name is a key rule), or undefined. */
-  #spans(s: string, skip?: ReadonlySet<string>): Array<[number, number, RedactionStrategy]> | undefined {
+  /** Every span of `s` to redact (patterns, then `name=value` pairs whose name is a key rule), or undefined; an `id` gets no ID_LOOKALIKE_PATTERNS. */
+  #spans(s: string, id = false): Array<[number, number, RedactionStrategy]> | undefined {
     if (s.length < 6) return undefined;
     if (s.length > this.#limits.maxStringLength) return [[0, s.length, this.#strategy]];
     let spans: Array<[number, number, RedactionStrategy]> | undefined;
     // one read tells which default scanners could find anything: most values skip them all
-    const bits = candidates(s);
+    // an id skips the run scanners: when those are all the run bits' scanners, runs are not read
+    const bits = candidates(s, !(id && this.#idsSkipRuns));
     if (bits === 0 && !this.#callerPatterns) return undefined;
     for (const p of this.#patterns) {
       if (p.bit !== 0 && (bits & p.bit) === 0) continue;
-      if (skip?.has(p.name)) continue;
+      if (id && ID_LOOKALIKE_PATTERNS.has(p.name)) continue;
       if (p.precheck && !p.precheck(s)) continue;
       for (const [start, end] of p.find(s)) (spans ??= []).push([start, end, p.strategy]);
     }
