@@ -485,7 +485,7 @@ for (let c = 0; c < 128; c++) {
  * bearer — the scheme, `bearer` or `basic` in any ASCII case; JWT — `eyJ`;
  * hex — a run of 32+ word characters; base64 — a run of 40+ base64 characters;
  * card — 13+ digits joined by single spaces or hyphens;
- * pairs — a `=`, or a `:` after a quote and at most 7 blanks (the processor's `#pairs`).
+ * pairs — a `=`, or a `:` after a quote and at most 7 blanks (pairSpans).
  * Most values hold none of these: plainText tells so at a fraction of the cost. Without `runs`, the
  * RUN_BITS are left clear unread, for a caller that skips those scanners (ids).
  * test/redaction-fast-path.property.test.ts holds each scanner to it on hostile strings.
