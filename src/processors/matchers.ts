@@ -161,14 +161,25 @@ export const emailMatcher: Matcher = (s) => {
 
 const isTokenChar = (c: number): boolean => isAsciiAlnum(c) || c === 46 || c === 95 || c === 126 || c === 43 || c === 47 || c === 45;
 
-/** `Bearer <token>` / `Basic <credentials>`: the credential after the scheme (the scheme stays). */
+const SCHEMES = ["bearer", "basic"];
+
+/** The first index at or after `from` where `s` holds `word` (lower-case ASCII) in any ASCII case, or -1. */
+function indexOfAnyCase(s: string, word: string, from: number): number {
+  for (let i = from; i + word.length <= s.length; i++) if (hasAt(s, i, word)) return i;
+  return -1;
+}
+
+/**
+ * `Bearer <token>` / `Basic <credentials>`: the credential after the scheme (the scheme stays).
+ * The scheme is found in `s` itself, not in `s.toLowerCase()`: `İ` lower-cases to two characters,
+ * and indexes of the lower-cased text would miss the token after it.
+ */
 export const bearerMatcher: Matcher = (s) => {
   const spans: Span[] = [];
-  const lower = s.toLowerCase();
-  for (const scheme of ["bearer", "basic"]) {
+  for (const scheme of SCHEMES) {
     let from = 0;
     for (;;) {
-      const i = lower.indexOf(scheme, from);
+      const i = indexOfAnyCase(s, scheme, from);
       if (i < 0) break;
       from = i + scheme.length;
       if (i > 0 && isWord(s.charCodeAt(i - 1))) continue;
@@ -350,4 +361,220 @@ function scanRun(s: string, from: number, to: number, count: number, spans: Span
       d = best + 1;
     } else d++;
   }
+}
+
+// ---- name=value pairs ------------------------------------------------------------------------
+
+/** A `name=value` name longer than this is not a name. */
+const MAX_PAIR_NAME = 128;
+/** Characters that may appear in the name of a `name=value` pair (URL query, form body, free text). */
+const isPairNameChar = (c: number): boolean =>
+  c >= 128 /* letters of any script, fullwidth forms: NFKC-normalised when matched */ ||
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45 || c === 46 || c === 91 || c === 93 || c === 37 || c === 36;
+/** What may come before a pair's name: start, `?`, `&`, `;`, `,`, whitespace, quotes, brackets. */
+const isPairStart = (c: number): boolean => Number.isNaN(c) || c === 63 || c === 38 || c === 59 || c === 44 || c <= 32 || c === 34 || c === 39 || c === 40 || c === 123 || c === 60 || c === 47 || c === 35;
+/** Where a pair's value ends. */
+const isPairValueEnd = (c: number): boolean =>
+  c === 38 || c === 59 || c === 35 || c <= 32 || c === 34 || c === 39 || c === 60 || c === 62 || c === 44 || c === 41 || c === 125 || c === 92;
+
+/**
+ * Values of `name=value` pairs (URL queries, form bodies, cookies, free text) and of `"name": value`
+ * members of JSON fragments whose name has a rule (`ruleOf`): `?token=abc`, `a=1&password=x`,
+ * `{"otp":"1"`. Each `=` or `:` looks back a bounded distance; a matched value is skipped over:
+ * linear. Appends `[start, end, rule]` to `spans` (made when the first one is found) and returns it.
+ */
+export function pairSpans<T>(s: string, ruleOf: (name: string) => T | undefined, spans: Array<[number, number, T]> | undefined): Array<[number, number, T]> | undefined {
+  let from = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 61 /* = */ && c !== 58 /* : */) continue;
+    if (i < from) continue;
+    let nameEnd = i;
+    let quoted = false;
+    if (c === 58) {
+      // only `"name": value` (JSON fragments): a bare colon is a time, a scheme, an action name
+      let k = i - 1;
+      while (k >= 0 && s.charCodeAt(k) <= 32 && i - k < 8) k--;
+      if (s.charCodeAt(k) !== 34) continue;
+      nameEnd = k;
+      // JSON text inside JSON text escapes its quotes: `\"name\":`
+      while (nameEnd > 0 && s.charCodeAt(nameEnd - 1) === 92 && nameEnd > i - 16) nameEnd--;
+      quoted = true;
+    }
+    let k = nameEnd - 1;
+    const limit = Math.max(from, nameEnd - MAX_PAIR_NAME);
+    while (k >= limit && isPairNameChar(s.charCodeAt(k))) k--;
+    const nameStart = k + 1;
+    if (nameStart >= nameEnd) continue;
+    if (quoted ? s.charCodeAt(k) !== 34 : !isPairStart(s.charCodeAt(k))) continue;
+    const rule = ruleOf(s.slice(nameStart, nameEnd));
+    if (rule === undefined) continue;
+    // the value: a quoted string to its closing quote, else up to a delimiter
+    let v = i + 1;
+    while (v < s.length && s.charCodeAt(v) === 32 && c === 58) v++;
+    let escaped = 0;
+    while (s.charCodeAt(v + escaped) === 92 && escaped < 16) escaped++;
+    let end = v;
+    if (s.charCodeAt(v + escaped) === 34) {
+      v += escaped;
+      end = v + 1;
+      // to the closing quote; an escaped opening quote closes at the first escaped quote
+      while (end < s.length && s.charCodeAt(end) !== 34) {
+        if (s.charCodeAt(end) === 92) {
+          if (escaped > 0 && s.charCodeAt(end + 1) === 34) break;
+          if (escaped > 0) {
+            end++;
+            continue;
+          }
+          end += 2;
+          continue;
+        }
+        end++;
+      }
+      end = Math.min(end, s.length);
+      if (end > v + 1) (spans ??= []).push([v + 1, end, rule]);
+    } else {
+      while (end < s.length && !isPairValueEnd(s.charCodeAt(end))) end++;
+      if (end > v) (spans ??= []).push([v, end, rule]);
+    }
+    from = end;
+    i = end - 1;
+  }
+  return spans;
+}
+
+// ---- which scanners can find anything ------------------------------------------------------
+
+/** Bits of `candidates`, one per scanner; `PAIRS` is the processor's `name=value` scanner. */
+export const EMAIL = 1;
+export const BEARER = 2;
+export const JWT = 4;
+export const HEX = 8;
+export const BASE64 = 16;
+export const CARD = 32;
+export const PAIRS = 64;
+/** The scanners of runs rather than markers. */
+export const RUN_BITS = HEX | BASE64 | CARD;
+
+/** Each default scanner's bit: a pattern whose matcher is one of these skips it when `candidates` clears the bit. */
+export const SCANNER_BITS: ReadonlyMap<Matcher, number> = new Map([
+  [emailMatcher, EMAIL],
+  [bearerMatcher, BEARER],
+  [jwtMatcher, JWT],
+  [hexMatcher, HEX],
+  [base64Matcher, BASE64],
+  [cardMatcher, CARD],
+]);
+
+/** Classes of ASCII characters for `candidates`: plain letters and digits take its shortest paths. */
+const OTHER = 0;
+const LETTER = 1;
+const DIGIT = 2;
+/** `e` (of `eyJ`), `b` and `B` (of `bearer`, `basic`): letters that may start a marker. */
+const MARKER = 3;
+const CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  CLASS[c] = c === 101 || c === 98 || c === 66 ? MARKER : isAsciiLetter(c) ? LETTER : isDigit(c) ? DIGIT : OTHER;
+}
+
+/**
+ * One read of `s` telling which scanners could find anything in it, so a typical value (an action,
+ * a path, a User-Agent) is read once instead of once per scanner. A clear bit is a proof that its
+ * scanner finds nothing; each is a necessary condition read off the scanner itself:
+ * e-mail — an "at" can start only at `@`, `＠`, `﹫`, `%`, `\` or `&` (atLength);
+ * bearer — the scheme, `bearer` or `basic` in any ASCII case; JWT — `eyJ`;
+ * hex — a run of 32+ word characters; base64 — a run of 40+ base64 characters;
+ * card — 13+ digits joined by single spaces or hyphens;
+ * pairs — a `=`, or a `:` after a quote and at most 7 blanks (pairSpans).
+ * Most values hold none of these: plainText tells so at a fraction of the cost. Without `runs`, the
+ * RUN_BITS are left clear unread, for a caller that skips those scanners (ids).
+ * test/redaction-fast-path.property.test.ts holds each scanner to it on hostile strings.
+ */
+export function candidates(s: string, runs = true): number {
+  return plainText(s, runs) ? 0 : scannerBits(s);
+}
+
+/** `candidates`, read character by character. */
+export function scannerBits(s: string): number {
+  let bits = 0;
+  let word = 0; // where the current run of word characters started
+  let b64 = 0; // … of base64 characters
+  let digits = 0; // digits of the current card-shaped run
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    const k = c < 128 ? CLASS[c]! : OTHER;
+    // letters and digits continue the word and base64 runs: nothing to do for them but the card's count
+    if (k === LETTER) {
+      digits = 0;
+      continue;
+    }
+    if (k === DIGIT) {
+      if (++digits >= 13) bits |= CARD;
+      continue;
+    }
+    if (k === MARKER) {
+      digits = 0;
+      if (c === 101) {
+        if (s.charCodeAt(i + 1) === 121 /* y */ && s.charCodeAt(i + 2) === 74 /* J */) bits |= JWT;
+      } else if (hasAt(s, i + 1, "asic") || hasAt(s, i + 1, "earer")) bits |= BEARER;
+      continue;
+    }
+    if (c !== 95 /* _ */) {
+      if (i - word >= 32) bits |= HEX;
+      word = i + 1;
+      if (c !== 43 /* + */ && c !== 45 /* - */) {
+        if (i - b64 >= 40) bits |= BASE64;
+        b64 = i + 1;
+      }
+    }
+    // a single space or hyphen between digits continues a card number
+    if (!((c === 32 || c === 45) && isDigit(s.charCodeAt(i - 1)) && isDigit(s.charCodeAt(i + 1)))) digits = 0;
+    if (c === 64 || c === 37 || c === 92 || c === 38 || c === 0xff20 || c === 0xfe6b) bits |= EMAIL;
+    else if (c === 61 /* = */) bits |= PAIRS;
+    else if (c === 58 /* : */) {
+      let q = i - 1;
+      while (q >= 0 && s.charCodeAt(q) <= 32 && i - q < 8) q--;
+      if (s.charCodeAt(q) === 34 /* " */) bits |= PAIRS;
+    }
+  }
+  if (n - word >= 32) bits |= HEX;
+  if (n - b64 >= 40) bits |= BASE64;
+  return bits;
+}
+
+/** What starts a marker of `candidates`: an "at" or `=`, a JSON member's colon, `eyJ`, a bearer scheme. */
+const MARKERS = /[@%\\&=\uff20\ufe6b]|"[\0- ]{0,7}:|eyJ|[bB](?:[aA][sS][iI][cC]|[eE][aA][rR][eE][rR])/;
+/** Characters of the runs of hex and base64 secrets. */
+const isRunChar = (c: number): boolean => isAsciiAlnum(c) || c === 95 || c === 43 || c === 45;
+/** Characters of a card number's run: digits and their single separators. */
+const isCardChar = (c: number): boolean => isDigit(c) || c === 32 || c === 45;
+
+/**
+ * Whether `s` is a value `candidates` would give 0, told cheaply: no marker (one native regular
+ * expression search) and, with `runs`, no segment of run characters long enough for a card (13),
+ * a hex (32) or a base64 (40) secret. A segment of at least 2·k characters covers two consecutive
+ * multiples of k, so only every k-th character is read, and the characters between two samples in
+ * the class.
+ */
+function plainText(s: string, runs: boolean): boolean {
+  if (MARKERS.test(s)) return false;
+  if (!runs) return true;
+  if (s.length >= 13) {
+    for (let i = 6; i < s.length; i += 6) {
+      if (!isCardChar(s.charCodeAt(i)) || !isCardChar(s.charCodeAt(i - 6))) continue;
+      let k = i - 5;
+      while (k < i && isCardChar(s.charCodeAt(k))) k++;
+      if (k === i) return false;
+    }
+  }
+  if (s.length >= 32) {
+    for (let i = 16; i < s.length; i += 16) {
+      if (!isRunChar(s.charCodeAt(i)) || !isRunChar(s.charCodeAt(i - 16))) continue;
+      let k = i - 15;
+      while (k < i && isRunChar(s.charCodeAt(k))) k++;
+      if (k === i) return false;
+    }
+  }
+  return true;
 }

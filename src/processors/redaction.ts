@@ -11,7 +11,7 @@ import { secretKey, type SecretInput } from "../chain/keys.js";
 import { optionSchemas, parseOptions } from "../options.js";
 import { scopesSchema, secretSchema } from "../option-schemas.js";
 import { bareObject } from "../safe-keys.js";
-import { base64Matcher, bearerMatcher, cardMatcher, emailMatcher, hexMatcher, jwtMatcher, type Matcher, type Span } from "./matchers.js";
+import { base64Matcher, bearerMatcher, candidates, cardMatcher, emailMatcher, hexMatcher, jwtMatcher, PAIRS, pairSpans, RUN_BITS, SCANNER_BITS, type Matcher, type Span } from "./matchers.js";
 import { deleteAttribute } from "./record.js";
 import { scopeFilter, type ScopeSelection } from "./scope.js";
 
@@ -176,6 +176,8 @@ const KEPT_IF_CLEAN = new Set(["audit.action", "http.route", "url.path"]);
 export const REDACTION_FAILED_ATTR = "audit.redaction.failed";
 
 const REMOVED: unique symbol = Symbol("removed");
+/** The path of the body: no key above it. */
+const NO_PATH: readonly string[] = Object.freeze([]);
 /** An attribute's normalised path, and the strategy when its name itself matches a rule. */
 type AttributePlan = { path: string[]; strategy?: RedactionStrategy; action?: boolean } | typeof SKIP | typeof DROP | typeof SHAPE;
 const SKIP: unique symbol = Symbol("skip");
@@ -190,6 +192,43 @@ interface CompiledPattern {
   precheck?: (value: string) => boolean;
   find: Matcher;
   strategy: RedactionStrategy;
+  /** A default scanner's bit of `candidates` (skipped when clear); 0 for a caller's pattern, which always runs. */
+  bit: number;
+}
+
+/** A map or list being walked. */
+interface Frame {
+  src: AnyValue[] | Record<string, AnyValue>;
+  keys: string[] | undefined;
+  /** the next entry */
+  i: number;
+  /** the redacted copy, made at the first change: until then the source is the result */
+  out: AnyValue[] | Record<string, AnyValue> | undefined;
+  /** path length while this frame's entries are visited */
+  at: number;
+}
+
+/** The frame's copy, made on first need with the entries before the current one (all unchanged). */
+function copyOf(f: Frame): AnyValue[] | Record<string, AnyValue> {
+  if (f.out) return f.out;
+  const before = f.i - 1;
+  if (f.keys) {
+    const out = bareObject<AnyValue>();
+    for (let j = 0; j < before; j++) out[f.keys[j]!] = (f.src as Record<string, AnyValue>)[f.keys[j]!];
+    f.out = out;
+  } else {
+    const out: AnyValue[] = [];
+    for (let j = 0; j < before; j++) out.push((f.src as AnyValue[])[j]);
+    f.out = out;
+  }
+  return f.out;
+}
+
+/** See #keyFacts. */
+interface KeyFacts {
+  norm: string;
+  secret: boolean;
+  bracket: boolean;
 }
 
 /** Thrown inside a record's redaction when a bound is passed; caught in onEmit, which fails closed. */
@@ -207,18 +246,6 @@ interface Budget {
 
 /** JSON text nested in JSON text (double encoding) is decoded this many times, no more. */
 const MAX_DECODE = 4;
-/** A `name=value` name longer than this is not a name. */
-const MAX_PAIR_NAME = 128;
-/** Characters that may appear in the name of a `name=value` pair (URL query, form body, free text). */
-const isPairNameChar = (c: number): boolean =>
-  c >= 128 /* letters of any script, fullwidth forms: NFKC-normalised when matched */ ||
-  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45 || c === 46 || c === 91 || c === 93 || c === 37 || c === 36;
-/** What may come before a pair's name: start, `?`, `&`, `;`, `,`, whitespace, quotes, brackets. */
-const isPairStart = (c: number): boolean => Number.isNaN(c) || c === 63 || c === 38 || c === 59 || c === 44 || c <= 32 || c === 34 || c === 39 || c === 40 || c === 123 || c === 60 || c === 47 || c === 35;
-/** Where a pair's value ends. */
-const isPairValueEnd = (c: number): boolean =>
-  c === 38 || c === 59 || c === 35 || c <= 32 || c === 34 || c === 39 || c === 60 || c === 62 || c === 44 || c === 41 || c === 125 || c === 92;
-
 let warnedUnkeyedHash = false;
 
 /**
@@ -237,6 +264,10 @@ export class RedactionProcessor implements LogRecordProcessor {
   /** Attribute names named in full by a rule (e.g. `client.address`): an explicit opt-in for structural ones. */
   #explicit = new Map<string, RedactionStrategy>();
   #patterns: CompiledPattern[];
+  /** Whether a caller's pattern is among them: those run on every value, `candidates` knows nothing of them. */
+  #callerPatterns: boolean;
+  /** Whether every pattern with a run scanner (hex, base64, card) is one ids skip (ID_LOOKALIKE_PATTERNS). */
+  #idsSkipRuns: boolean;
   #strategy: RedactionStrategy;
   #mask: string;
   #hashKey: KeyObject | undefined;
@@ -246,6 +277,10 @@ export class RedactionProcessor implements LogRecordProcessor {
   /** `name=value` names seen, and whether they match a rule: names repeat, decoding them does not need to. */
   #pairNames = new Map<string, RedactionStrategy | null>();
   #plans = new Map<string, AttributePlan>();
+  /** Map keys seen in values (bounded: emptied when full, so a stream of new keys cannot grow it). */
+  #keys = new Map<string, KeyFacts>();
+  /** #pairNameMatch as a function for pairSpans, made once. */
+  #pairRule = (raw: string): RedactionStrategy | undefined => this.#pairNameMatch(raw);
 
   constructor(options: RedactionOptions = {}) {
     const o = parseOptions("RedactionProcessor", redactionOptionsSchema, options) as RedactionOptions;
@@ -272,7 +307,10 @@ export class RedactionProcessor implements LogRecordProcessor {
       find: p.match ? userMatcher(p.match) : regexMatcher(p.regex!, p.validate),
       strategy: (p.name === "email" ? o.emailStrategy : undefined) ?? p.strategy ?? this.#strategy,
       precheck: p.precheck,
+      bit: (p.match && SCANNER_BITS.get(p.match)) || 0,
     }));
+    this.#callerPatterns = this.#patterns.some((p) => p.bit === 0);
+    this.#idsSkipRuns = this.#patterns.every((p) => (p.bit & RUN_BITS) === 0 || ID_LOOKALIKE_PATTERNS.has(p.name));
     const usesHash =
       [...this.#keyRules.values()].some((l) => l.some((r) => r.strategy === "hash")) ||
       [...this.#explicit.values()].includes("hash") ||
@@ -293,7 +331,7 @@ export class RedactionProcessor implements LogRecordProcessor {
       this.#redactAttributes(record, budget);
       const body = record.body;
       if (body !== undefined && body !== null) {
-        const redacted = this.#walk(body, [], budget, 0);
+        const redacted = this.#walk(body, NO_PATH, budget, 0);
         if (redacted !== body) record.setBody(redacted === REMOVED ? (undefined as unknown as AnyValue) : redacted);
       }
     } catch (error) {
@@ -378,7 +416,7 @@ export class RedactionProcessor implements LogRecordProcessor {
     if (value.length > this.#limits.maxStringLength) return name === "error.type" ? UNRECOGNISED_ERROR : name === "http.request.method" ? OTHER_VALUE : this.#mask;
     if (name === "http.request.method") return METHOD_SHAPE.test(value) ? value : OTHER_VALUE;
     if (name === "client.address" && isIP(value) !== 0) return value;
-    const spans = this.#spans(value, { nodes: 0, chars: 0 }, ID_LOOKALIKE_PATTERNS);
+    const spans = this.#spans(value, true);
     if (name === "error.type") return spans ? UNRECOGNISED_ERROR : boundedErrorCode(value);
     return spans ? this.#replace(value, spans) : value;
   }
@@ -388,7 +426,7 @@ export class RedactionProcessor implements LogRecordProcessor {
     if (typeof value !== "string" || value.length > 256) return false;
     const first = value.trimStart().charCodeAt(0);
     if (first === 123 || first === 91 || first === 34) return false;
-    return this.#spans(value, { nodes: 0, chars: 0 }) === undefined;
+    return this.#spans(value) === undefined;
   }
 
   #redactAttributes(record: ReadWriteLogRecord, budget: Budget): void {
@@ -406,7 +444,7 @@ export class RedactionProcessor implements LogRecordProcessor {
         if (shaped !== value) attrs[name] = shaped;
         continue;
       }
-      const out = plan.strategy ? this.#apply(value, plan.strategy) : this.#walk(value, plan.path.slice(), budget, 0);
+      const out = plan.strategy ? this.#apply(value, plan.strategy) : this.#walk(value, plan.path, budget, 0);
       if (out === value) continue;
       if (out === REMOVED) deleteAttribute(record, name);
       else attrs[name] = out;
@@ -425,10 +463,10 @@ export class RedactionProcessor implements LogRecordProcessor {
     const explicit = this.#explicit.get(name);
     if (explicit) plan = { path: [], strategy: explicit };
     else if (SHAPED.has(name)) plan = SHAPE;
-    else if (name.startsWith(METADATA_PREFIX)) plan = this.#spans(name, { nodes: 0, chars: 0 }) ? DROP : this.#dottedPlan(name.slice(METADATA_PREFIX.length));
+    else if (name.startsWith(METADATA_PREFIX)) plan = this.#spans(name) ? DROP : this.#dottedPlan(name.slice(METADATA_PREFIX.length));
     else if (PATTERNS_ONLY.has(name)) plan = { path: [], action: name === "audit.action" };
     else if (name.startsWith("audit.") || STRUCTURAL.has(name) || UNTOUCHABLE.test(name)) plan = SKIP;
-    else plan = this.#spans(name, { nodes: 0, chars: 0 }) ? DROP : this.#dottedPlan(name);
+    else plan = this.#spans(name) ? DROP : this.#dottedPlan(name);
     if (this.#plans.size > 10_000) this.#plans.clear();
     this.#plans.set(name, plan);
     return plan;
@@ -458,25 +496,13 @@ export class RedactionProcessor implements LogRecordProcessor {
    * Redacts inside a value without recursion: maps by key rule, strings by pattern, JSON text
    * parsed. Same reference when nothing changed. `decode` counts the JSON texts this value sits in.
    */
-  #walk(root: AnyValue, path: string[], budget: Budget, decode: number, depth = 0): Redacted {
-    if (typeof root === "string") return this.#string(root, path, budget, decode, depth);
+  #walk(root: AnyValue, base: readonly string[], budget: Budget, decode: number, depth = 0): Redacted {
+    if (typeof root === "string") return this.#string(root, base, budget, decode, depth);
     if (!isContainer(root)) return root;
-    interface Frame {
-      src: AnyValue[] | Record<string, AnyValue>;
-      keys: string[] | undefined;
-      i: number;
-      out: AnyValue[] | Record<string, AnyValue>;
-      changed: boolean;
-      /** path length while this frame's entries are visited */
-      at: number;
-    }
-    const open = (v: AnyValue[] | Record<string, AnyValue>): Frame => {
-      if (depth + stack.length >= this.#limits.maxDepth) throw new RedactionLimitError("depth");
-      const isArray = Array.isArray(v);
-      return { src: v, keys: isArray ? undefined : Object.keys(v), i: 0, out: isArray ? [] : bareObject<AnyValue>(), changed: false, at: path.length };
-    };
+    // the walk extends its own copy: the caller's path (a cached plan's) stays as it was, even when a bound throws
+    const path = base.slice();
     const stack: Frame[] = [];
-    stack.push(open(root));
+    stack.push(this.#frame(root, depth, path.length));
     let result: Redacted = root;
     while (stack.length > 0) {
       const f = stack[stack.length - 1]!;
@@ -484,7 +510,7 @@ export class RedactionProcessor implements LogRecordProcessor {
       if (f.i >= size) {
         stack.pop();
         path.length = stack.length > 0 ? stack[stack.length - 1]!.at : f.at;
-        const done: Redacted = f.changed ? f.out : f.src;
+        const done: Redacted = f.out ?? f.src;
         const parent = stack[stack.length - 1];
         if (parent) this.#put(parent, f.src, done);
         else result = done;
@@ -497,34 +523,52 @@ export class RedactionProcessor implements LogRecordProcessor {
       if (f.keys) {
         const key = f.keys[index]!;
         child = (f.src as Record<string, AnyValue>)[key];
+        const known = this.#keyFacts(key);
         // a key that is itself a secret (an address, a token) is left out with its value
-        if (key.length >= 6 && this.#spans(key, budget)) {
-          f.changed = true;
+        if (known.secret) {
+          copyOf(f);
           continue;
         }
-        path.push(this.#norm(key));
+        path.push(known.norm);
         // `user[password]` (form-style names in JSON) is matched by its last bracketed part too
-        const strategy = this.#keyMatch(path) ?? (key.includes("[") ? this.#pairNameMatch(key) : undefined);
+        const strategy = this.#keyMatch(path) ?? (known.bracket ? this.#pairNameMatch(key) : undefined);
         if (strategy) {
           this.#put(f, child, this.#apply(child, strategy));
           continue;
         }
       } else child = (f.src as AnyValue[])[index];
-      if (isContainer(child)) stack.push(open(child));
+      if (isContainer(child)) stack.push(this.#frame(child, depth + stack.length, path.length));
       else this.#put(f, child, typeof child === "string" ? this.#string(child, path, budget, decode, depth + stack.length) : child);
     }
     return result;
   }
 
-  /** Adds a visited entry's result to its frame's copy. */
-  #put(f: { src: unknown; keys: string[] | undefined; i: number; out: AnyValue[] | Record<string, AnyValue>; changed: boolean }, before: unknown, after: Redacted): void {
-    if (after !== before) f.changed = true;
-    if (after === REMOVED) return;
-    if (f.keys) (f.out as Record<string, AnyValue>)[f.keys[f.i - 1]!] = after;
-    else (f.out as AnyValue[]).push(after);
+  #frame(v: AnyValue[] | Record<string, AnyValue>, depth: number, at: number): Frame {
+    if (depth >= this.#limits.maxDepth) throw new RedactionLimitError("depth");
+    return { src: v, keys: Array.isArray(v) ? undefined : Object.keys(v), i: 0, out: undefined, at };
   }
 
-  #string(s: string, path: string[], budget: Budget, decode: number, depth = 0): Redacted {
+  /** Adds a visited entry's result to its frame's copy; a frame without changes has none. */
+  #put(f: Frame, before: unknown, after: Redacted): void {
+    if (after === before && f.out === undefined) return;
+    const out = copyOf(f);
+    if (after === REMOVED) return;
+    if (f.keys) (out as Record<string, AnyValue>)[f.keys[f.i - 1]!] = after;
+    else (out as AnyValue[]).push(after);
+  }
+
+  /** What a map key says, worked out once per key: its normalised name, and whether it is itself a secret. */
+  #keyFacts(key: string): KeyFacts {
+    let known = this.#keys.get(key);
+    if (known === undefined) {
+      known = { norm: this.#norm(key), secret: key.length >= 6 && this.#spans(key) !== undefined, bracket: key.includes("[") };
+      if (this.#keys.size >= 10_000) this.#keys.clear();
+      this.#keys.set(key, known);
+    }
+    return known;
+  }
+
+  #string(s: string, path: readonly string[], budget: Budget, decode: number, depth = 0): Redacted {
     // too long to read in bounded time: masked whole, never passed on unread
     if (s.length > this.#limits.maxStringLength) return this.#mask;
     budget.chars += s.length;
@@ -533,12 +577,12 @@ export class RedactionProcessor implements LogRecordProcessor {
       const json = this.#jsonText(s, path, budget, decode, depth);
       if (json !== undefined) return json;
     }
-    const spans = this.#spans(s, budget);
+    const spans = this.#spans(s);
     return spans ? this.#replace(s, spans) : s;
   }
 
   /** JSON text (after any whitespace), including a JSON string holding JSON text: redacted inside, re-encoded. */
-  #jsonText(s: string, path: string[], budget: Budget, decode: number, depth: number): Redacted | undefined {
+  #jsonText(s: string, path: readonly string[], budget: Budget, decode: number, depth: number): Redacted | undefined {
     let i = 0;
     while (i < s.length && s.charCodeAt(i) <= 32) i++;
     const c = s.charCodeAt(i);
@@ -558,86 +602,23 @@ export class RedactionProcessor implements LogRecordProcessor {
     return r === parsed ? s : JSON.stringify(r === REMOVED ? null : r);
   }
 
-  /** Every span of `s` to redact (patterns, then `name=value` pairs whose name is a key rule), or undefined. */
-  #spans(s: string, budget: Budget, skip?: ReadonlySet<string>): Array<[number, number, RedactionStrategy]> | undefined {
+  /** Every span of `s` to redact (patterns, then `name=value` pairs whose name is a key rule), or undefined; an `id` gets no ID_LOOKALIKE_PATTERNS. */
+  #spans(s: string, id = false): Array<[number, number, RedactionStrategy]> | undefined {
     if (s.length < 6) return undefined;
     if (s.length > this.#limits.maxStringLength) return [[0, s.length, this.#strategy]];
     let spans: Array<[number, number, RedactionStrategy]> | undefined;
+    // one read tells which default scanners could find anything: most values skip them all
+    // an id skips the run scanners: when those are all the run bits' scanners, runs are not read
+    const bits = candidates(s, !(id && this.#idsSkipRuns));
+    if (bits === 0 && !this.#callerPatterns) return undefined;
     for (const p of this.#patterns) {
-      if (skip?.has(p.name)) continue;
+      if (p.bit !== 0 && (bits & p.bit) === 0) continue;
+      if (id && ID_LOOKALIKE_PATTERNS.has(p.name)) continue;
       if (p.precheck && !p.precheck(s)) continue;
       for (const [start, end] of p.find(s)) (spans ??= []).push([start, end, p.strategy]);
     }
-    if (s.includes("=") || s.includes(":")) {
-      for (const [start, end, strategy] of this.#pairs(s, budget)) (spans ??= []).push([start, end, strategy]);
-    }
+    if (bits & PAIRS) spans = pairSpans(s, this.#pairRule, spans);
     return spans;
-  }
-
-  /**
-   * Values of `name=value` pairs (URL queries, form bodies, cookies, free text) and of `"name": value`
-   * members of JSON fragments, whose name is a key rule: `?token=abc`, `a=1&password=x`, `{"otp":"1"`.
-   * Each `=` or `:` looks back a bounded distance; a matched value is skipped over: linear.
-   */
-  #pairs(s: string, _budget: Budget): Array<[number, number, RedactionStrategy]> {
-    const out: Array<[number, number, RedactionStrategy]> = [];
-    let from = 0;
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c !== 61 /* = */ && c !== 58 /* : */) continue;
-      if (i < from) continue;
-      let nameEnd = i;
-      let quoted = false;
-      if (c === 58) {
-        // only `"name": value` (JSON fragments): a bare colon is a time, a scheme, an action name
-        let k = i - 1;
-        while (k >= 0 && s.charCodeAt(k) <= 32 && i - k < 8) k--;
-        if (s.charCodeAt(k) !== 34) continue;
-        nameEnd = k;
-        // JSON text inside JSON text escapes its quotes: `\"name\":`
-        while (nameEnd > 0 && s.charCodeAt(nameEnd - 1) === 92 && nameEnd > i - 16) nameEnd--;
-        quoted = true;
-      }
-      let k = nameEnd - 1;
-      const limit = Math.max(from, nameEnd - MAX_PAIR_NAME);
-      while (k >= limit && isPairNameChar(s.charCodeAt(k))) k--;
-      const nameStart = k + 1;
-      if (nameStart >= nameEnd) continue;
-      if (quoted ? s.charCodeAt(k) !== 34 : !isPairStart(s.charCodeAt(k))) continue;
-      const strategy = this.#pairNameMatch(s.slice(nameStart, nameEnd));
-      if (!strategy) continue;
-      // the value: a quoted string to its closing quote, else up to a delimiter
-      let v = i + 1;
-      while (v < s.length && s.charCodeAt(v) === 32 && c === 58) v++;
-      let escaped = 0;
-      while (s.charCodeAt(v + escaped) === 92 && escaped < 16) escaped++;
-      let end = v;
-      if (s.charCodeAt(v + escaped) === 34) {
-        v += escaped;
-        end = v + 1;
-        // to the closing quote; an escaped opening quote closes at the first escaped quote
-        while (end < s.length && s.charCodeAt(end) !== 34) {
-          if (s.charCodeAt(end) === 92) {
-            if (escaped > 0 && s.charCodeAt(end + 1) === 34) break;
-            if (escaped > 0) {
-              end++;
-              continue;
-            }
-            end += 2;
-            continue;
-          }
-          end++;
-        }
-        end = Math.min(end, s.length);
-        if (end > v + 1) out.push([v + 1, end, strategy]);
-      } else {
-        while (end < s.length && !isPairValueEnd(s.charCodeAt(end))) end++;
-        if (end > v) out.push([v, end, strategy]);
-      }
-      from = end;
-      i = end - 1;
-    }
-    return out;
   }
 
   /** A pair's name (`token`, `user%5Bpassword%5D`, `user[password]`, `auth.code`) against the key rules. */
