@@ -128,6 +128,13 @@ export interface InterleaveOptions {
   rounds?: number;
   ops?: number;
   warmup?: number;
+  /**
+   * Operations a variant runs, unmeasured, right before each of its blocks (only for variants
+   * without `prepare`). With several variants taking turns and a full GC before each block, V8
+   * ages out and recompiles the code of the variant that waited, so a block of a few µs per op
+   * would time the recompilation; a server running the same code all the time never pays it.
+   */
+  warmOps?: number;
 }
 
 /**
@@ -187,7 +194,7 @@ const collectGarbage: () => void = (() => {
  */
 export async function interleave<K extends string>(
   variants: Record<K, Variant | ((ops: number) => Promise<void> | void)>,
-  { rounds = 15, ops = 1000, warmup = 3 }: InterleaveOptions = {},
+  { rounds = 15, ops = 1000, warmup = 3, warmOps = 0 }: InterleaveOptions = {},
 ): Promise<Record<K, VariantStats>> {
   const entries = (Object.entries(variants) as Array<[K, Variant | ((ops: number) => Promise<void> | void)]>).map(
     ([k, v]) => [k, typeof v === "function" ? { run: v } : v] as [K, Variant],
@@ -201,6 +208,10 @@ export async function interleave<K extends string>(
     const order = shuffled(entries.length, rnd);
     for (let i = 0; i < entries.length; i++) {
       const [name, v] = entries[order[i]];
+      if (warmOps > 0 && !v.prepare) {
+        await v.run(warmOps);
+        await v.settle?.();
+      }
       // the garbage of the variant before is collected now, not inside this one's timing
       collectGarbage();
       meter.start();
