@@ -10,7 +10,8 @@ import type { CheckpointFields } from "./verify.js";
 import { parentPort, workerData } from "node:worker_threads";
 import { canonicalFromOtlp, otlpString, type OtlpAnyValue, type OtlpKeyValue, type OtlpLogRecord } from "../chain/canonical.js";
 import { CHAIN_ATTR, CHECKPOINT_ATTR, CHECKPOINT_EVENT } from "../chain/format.js";
-import { recordHasher, secretKey } from "../chain/keys.js";
+import { hash } from "node:crypto";
+import { hmacSha256Hex, hmacSha256Into } from "../chain/keys.js";
 import { scopeFilter, type ScopeSelection } from "../processors/scope.js";
 
 export interface WorkerSetup {
@@ -21,73 +22,188 @@ export interface WorkerSetup {
 /** A checkpoint's fields, read as verify.ts reads them (a summary always says whether it is final). */
 export type CheckpointSummary = CheckpointFields & { final: boolean };
 
+/** Consecutive records of one chain (seq n, n+1, …, each linking to the one before), as one entry. */
+export interface Run {
+  chain: string;
+  /** seq of the first record. */
+  seq: number;
+  count: number;
+  /** `audit.chain.prev` of the first record and `audit.chain.hash` of the last, hex. */
+  prev: string;
+  last: string;
+  /** Checkpoints: the record's offset in the run, its fields, and its prev (the head it must name). */
+  checkpoints: Array<[number, CheckpointSummary, string]>;
+}
+
 export interface ChunkResult {
   index: number;
   /** Log records in the chunk, audit or not. */
   records: number;
   /** Bytes of input the chunk held (progress). */
   bytes: number;
-  /** Per chained record, in input order: */
-  chain: string[];
-  seq: number[];
-  prev: string[];
-  hash: string[];
-  valid: boolean[];
-  /** Checkpoint fields, keyed by the record's position in the arrays above. */
-  checkpoints: Array<[number, CheckpointSummary]>;
+  /** The chained records, every record's hash checked, in input order. */
+  runs: Run[];
+  /** The Merkle leaf hash of each chained record (SHA-256(0x00 || hash)), 32 bytes each, in run order. */
+  leaves: Uint8Array;
   /** Set when the chunk holds something only the exact verifier should judge. */
   unusual?: string;
 }
 
 export interface ChunkTask {
   index: number;
-  text: string;
+  /** Whole lines of OTLP JSON, UTF-8. */
+  data: Uint8Array;
 }
 
-/** The per-record work on one chunk; exported for tests and for running without workers. */
-export function verifyChunk(task: ChunkTask, hash: (canonical: string) => string, inScope: (scope: string) => boolean): ChunkResult {
-  const out: ChunkResult = { index: task.index, records: 0, bytes: Buffer.byteLength(task.text), chain: [], seq: [], prev: [], hash: [], valid: [], checkpoints: [] };
-  const unusual = (why: string) => ((out.unusual = why), out);
-  const text = task.text;
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf("\n", start);
-    if (end < 0) end = text.length;
-    const line = text.slice(start, end);
-    start = end + 1;
-    if (line.trim() === "") continue;
-    let doc: unknown;
-    try {
-      doc = JSON.parse(line);
-    } catch {
-      return unusual("a line that does not parse as JSON");
+/**
+ * The chained records of a chunk as they are read: chain, seq and the 32 bytes of prev and hash
+ * each. Only records whose hash was recomputed and matched get here; `mark`/`reset` drop what a
+ * line added when the line is read again by the exact path.
+ */
+export class ChunkRecords {
+  records = 0;
+  n = 0;
+  chains: string[] = [];
+  seqs: number[] = [];
+  prevs = Buffer.allocUnsafe(32 * 1024);
+  hashes = Buffer.allocUnsafe(32 * 1024);
+  checkpoints: Array<[number, CheckpointSummary]> = [];
+  unusual?: string;
+
+  /** Room for one more record at index `n` of `prevs` and `hashes`. */
+  room(): void {
+    if ((this.n + 1) * 32 <= this.hashes.length) return;
+    const grow = (b: Buffer) => {
+      const bigger = Buffer.allocUnsafe(b.length * 2);
+      b.copy(bigger, 0, 0, this.n * 32);
+      return bigger;
+    };
+    this.prevs = grow(this.prevs);
+    this.hashes = grow(this.hashes);
+  }
+
+  /** Takes the record at index `n`, whose prev and hash bytes are already written. */
+  commit(chain: string, seq: number, cp?: CheckpointSummary): void {
+    if (cp) this.checkpoints.push([this.n, cp]);
+    this.chains.push(chain);
+    this.seqs.push(seq);
+    this.n++;
+  }
+
+  /** A record read by the exact path: prev and hash as hex. */
+  addHex(chain: string, seq: number, prev: string, claimed: string, cp: CheckpointSummary | undefined): string | undefined {
+    this.room();
+    // every hash of a healthy chain (and GENESIS_PREV) is lower-case hex: anything else never links
+    if (!writeHex(prev, this.prevs, this.n * 32) || !writeHex(claimed, this.hashes, this.n * 32)) return "a chain hash that is not lower-case hex";
+    this.commit(chain, seq, cp);
+    return undefined;
+  }
+
+  mark(): number[] {
+    return [this.records, this.n, this.checkpoints.length];
+  }
+
+  reset([records, n, checkpoints]: number[]): void {
+    this.records = records;
+    this.n = n;
+    this.chains.length = n;
+    this.seqs.length = n;
+    this.checkpoints.length = checkpoints;
+  }
+
+  /** The result: records cut into runs, leaf hashes computed. */
+  result(index: number, bytes: number): ChunkResult {
+    const out: ChunkResult = { index, records: this.records, bytes, runs: [], leaves: new Uint8Array(0) };
+    if (this.unusual) return ((out.unusual = this.unusual), out);
+    const { n, chains, seqs, prevs, hashes } = this;
+    const leaves = Buffer.allocUnsafeSlow(n * 32);
+    const leafInput = Buffer.alloc(33);
+    const hex = (b: Buffer, i: number) => b.toString("hex", i * 32, i * 32 + 32);
+    let run: Run | undefined;
+    let cp = 0;
+    for (let i = 0; i < n; i++) {
+      hashes.copy(leafInput, 1, i * 32, i * 32 + 32);
+      hash("sha256", leafInput, "buffer").copy(leaves, i * 32);
+      const links = run !== undefined && chains[i] === run.chain && seqs[i] === seqs[i - 1] + 1 && prevs.compare(hashes, (i - 1) * 32, i * 32, i * 32, i * 32 + 32) === 0;
+      if (!links) {
+        if (run) run.last = hex(hashes, i - 1);
+        run = { chain: chains[i], seq: seqs[i], count: 0, prev: hex(prevs, i), last: "", checkpoints: [] };
+        out.runs.push(run);
+      }
+      if (cp < this.checkpoints.length && this.checkpoints[cp][0] === i) run!.checkpoints.push([run!.count, this.checkpoints[cp++][1], hex(prevs, i)]);
+      run!.count++;
     }
-    const resourceLogs = requestOf(doc);
-    if (!resourceLogs) return unusual("a line that is not an OTLP logs request");
-    for (const rl of resourceLogs) {
-      if (!isObject(rl)) return unusual("a resourceLogs entry that is not an object");
-      const scopeLogs = (rl as { scopeLogs?: unknown }).scopeLogs;
-      if (scopeLogs === undefined) continue;
-      if (!Array.isArray(scopeLogs)) return unusual("scopeLogs that is not an array");
-      for (const sl of scopeLogs) {
-        if (!isObject(sl)) return unusual("a scopeLogs entry that is not an object");
-        const scope = (sl as { scope?: { name?: unknown } }).scope?.name;
-        const records = (sl as { logRecords?: unknown }).logRecords;
-        if (records === undefined) continue;
-        if (!Array.isArray(records)) return unusual("logRecords that is not an array");
-        for (const r of records) {
-          out.records++;
-          if (!isObject(r)) return unusual("a log record that is not an object");
-          const why = onRecord(r as OtlpLogRecord, typeof scope === "string" ? scope : "", out, hash, inScope);
-          if (why) return unusual(why);
-        }
+    if (run) run.last = hex(hashes, n - 1);
+    out.leaves = leaves;
+    return out;
+  }
+}
+
+/** Writes 64 lower-case hex digits as 32 bytes at `at`; false for anything else. */
+function writeHex(text: string, into: Buffer, at: number): boolean {
+  return text.length === 64 && HEX64.test(text) && into.write(text, at, 32, "hex") === 32;
+}
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** The per-record work on one chunk; exported for running without workers. */
+export function verifyChunk(task: ChunkTask, hmac: RecordHmac, inScope: (scope: string) => boolean): ChunkResult {
+  const data = Buffer.from(task.data.buffer, task.data.byteOffset, task.data.byteLength);
+  const out = new ChunkRecords();
+  let start = 0;
+  while (start < data.length && !out.unusual) {
+    let end = data.indexOf(10, start);
+    if (end < 0) end = data.length;
+    verifyLine(data.toString("utf8", start, end), out, hmac.hex, inScope);
+    start = end + 1;
+  }
+  return out.result(task.index, data.length);
+}
+
+/** The record hash, from a canonical string (the exact path) or from bytes written in place (the scanner). */
+export interface RecordHmac {
+  hex: (canonical: string) => string;
+  into: (buf: Buffer, end: number) => Buffer;
+}
+
+export function recordHmac(key: string | Uint8Array): RecordHmac {
+  const secret = Buffer.from(typeof key === "string" ? Buffer.from(key, "utf8") : key);
+  return { hex: hmacSha256Hex(secret), into: hmacSha256Into(secret) };
+}
+
+/** One line through JSON.parse and the exact canonical form. */
+export function verifyLine(line: string, out: ChunkRecords, hash: (c: string) => string, inScope: (scope: string) => boolean): void {
+  const unusual = (why: string) => void (out.unusual = why);
+  if (line.trim() === "") return;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(line);
+  } catch {
+    return unusual("a line that does not parse as JSON");
+  }
+  const resourceLogs = requestOf(doc);
+  if (!resourceLogs) return unusual("a line that is not an OTLP logs request");
+  for (const rl of resourceLogs) {
+    if (!isObject(rl)) return unusual("a resourceLogs entry that is not an object");
+    const scopeLogs = (rl as { scopeLogs?: unknown }).scopeLogs;
+    if (scopeLogs === undefined) continue;
+    if (!Array.isArray(scopeLogs)) return unusual("scopeLogs that is not an array");
+    for (const sl of scopeLogs) {
+      if (!isObject(sl)) return unusual("a scopeLogs entry that is not an object");
+      const scope = (sl as { scope?: { name?: unknown } }).scope?.name;
+      const records = (sl as { logRecords?: unknown }).logRecords;
+      if (records === undefined) continue;
+      if (!Array.isArray(records)) return unusual("logRecords that is not an array");
+      for (const r of records) {
+        out.records++;
+        if (!isObject(r)) return unusual("a log record that is not an object");
+        const why = onRecord(r as OtlpLogRecord, typeof scope === "string" ? scope : "", out, hash, inScope);
+        if (why) return unusual(why);
       }
     }
   }
-  return out;
 }
 
-function onRecord(r: OtlpLogRecord, scope: string, out: ChunkResult, hash: (c: string) => string, inScope: (s: string) => boolean): string | undefined {
+export function onRecord(r: OtlpLogRecord, scope: string, out: ChunkRecords, hash: (c: string) => string, inScope: (s: string) => boolean): string | undefined {
   const attributes = r.attributes;
   if (attributes !== undefined && !Array.isArray(attributes)) return "attributes that are not a list";
   let chain: unknown;
@@ -123,14 +239,8 @@ function onRecord(r: OtlpLogRecord, scope: string, out: ChunkResult, hash: (c: s
   }
   if (typeof chain !== "string" || chain === "" || typeof prev !== "string" || typeof claimed !== "string") return "chain attributes of an unexpected type";
   if (!Number.isSafeInteger(seq) || (seq as number) < 1) return "a record with an invalid seq";
-  const i = out.chain.length;
-  out.chain.push(chain);
-  out.seq.push(seq as number);
-  out.prev.push(prev);
-  out.hash.push(claimed);
-  out.valid.push(hash(canonicalFromOtlp(r, CHAIN_ATTR.hash)) === claimed);
-  if (r.eventName === CHECKPOINT_EVENT) out.checkpoints.push([i, checkpointOf(attributes ?? [])]);
-  return undefined;
+  if (hash(canonicalFromOtlp(r, CHAIN_ATTR.hash)) !== claimed) return `record ${seq} of chain ${chain} does not match its hash`;
+  return out.addHex(chain, seq as number, prev, claimed, r.eventName === CHECKPOINT_EVENT ? checkpointOf(attributes ?? []) : undefined);
 }
 
 function checkpointOf(attributes: OtlpKeyValue[]): CheckpointSummary {
@@ -179,8 +289,11 @@ function requestOf(doc: unknown): unknown[] | undefined {
 
 if (parentPort && workerData?.otelAuthAuditVerify) {
   const setup = workerData.otelAuthAuditVerify as WorkerSetup;
-  const { hash } = recordHasher(secretKey(typeof setup.key === "string" ? setup.key : Buffer.from(setup.key)));
+  const hmac = recordHmac(setup.key);
   const inScope = scopeFilter(setup.scopes);
   const port = parentPort;
-  port.on("message", (task: ChunkTask) => port.postMessage(verifyChunk(task, hash, inScope)));
+  port.on("message", (task: ChunkTask) => {
+    const result = verifyChunk(task, hmac, inScope);
+    port.postMessage(result, [result.leaves.buffer as ArrayBuffer]);
+  });
 }
