@@ -78,7 +78,8 @@ export class MerkleTree {
  * buffers without hex.
  */
 export class MerkleLeafRange {
-  #roots: Uint8Array[] = [];
+  /** Perfect-subtree roots as latin1 strings of their 32 bytes (cheaper from `crypto.hash` than Buffers). */
+  #roots: string[] = [];
   #heights: number[] = [];
   #input = Buffer.alloc(65, 1);
 
@@ -88,16 +89,17 @@ export class MerkleLeafRange {
     const heights = this.#heights;
     const input = this.#input;
     for (let i = from; i < to; i++) {
-      let node: Uint8Array = leaves.subarray(i * 32, i * 32 + 32);
       let height = 0;
+      let node: string | undefined;
       while (heights.length > 0 && heights[heights.length - 1] === height) {
-        input.set(roots.pop()!, 1);
-        input.set(node, 33);
-        node = hash("sha256", input, "buffer");
+        input.write(roots.pop()!, 1, "latin1");
+        if (node === undefined) input.set(leaves.subarray(i * 32, i * 32 + 32), 33);
+        else input.write(node, 33, "latin1");
+        node = hash("sha256", input, "binary");
         heights.pop();
         height++;
       }
-      roots.push(node);
+      roots.push(node ?? Buffer.from(leaves.buffer, leaves.byteOffset + i * 32, 32).toString("latin1"));
       heights.push(height);
     }
   }
@@ -108,11 +110,11 @@ export class MerkleLeafRange {
     if (roots.length === 0) return hash("sha256", "", "hex");
     let acc = roots[roots.length - 1];
     for (let i = roots.length - 2; i >= 0; i--) {
-      this.#input.set(roots[i], 1);
-      this.#input.set(acc, 33);
-      acc = hash("sha256", this.#input, "buffer");
+      this.#input.write(roots[i], 1, "latin1");
+      this.#input.write(acc, 33, "latin1");
+      acc = hash("sha256", this.#input, "binary");
     }
-    return Buffer.from(acc.buffer, acc.byteOffset, 32).toString("hex");
+    return Buffer.from(acc, "binary").toString("hex");
   }
 }
 

@@ -21,7 +21,8 @@ import { GENESIS_PREV, type HashAlg } from "../chain/format.js";
 import { publicKey as toPublicKey, verifyCheckpoint, type AsymmetricKeyInput } from "../chain/keys.js";
 import { MerkleLeafRange } from "../chain/merkle.js";
 import { scopeFilter, type ScopeSelection } from "../processors/scope.js";
-import { recordHmac, verifyChunk, type CheckpointSummary, type ChunkResult, type ChunkTask, type Run, type WorkerSetup } from "./parallel-worker.js";
+import type { CheckpointSummary, ChunkResult, ChunkTask, Run } from "./chunk.js";
+import { recordHmac, verifyChunk, type WorkerSetup } from "./parallel-worker.js";
 import type { ChainReport, VerifyProblem, VerifyResult } from "./verify.js";
 
 export interface ParallelVerifyOptions {
