@@ -84,6 +84,9 @@ export class LineScanner {
   // the interned keys: open addressing over FNV-1a of their bytes
   #slots = new Int32Array(MAX_KEYS * 2);
   #keyBytes: Buffer[] = [];
+  /** The keys of the last record in order, and how many of this record's were read. */
+  #lastKeys: number[] = [];
+  #keyCount = 0;
   #keyHash: number[] = [];
   #keyText: string[] = [];
   #shapes = new Map<number, { ids: number[]; order: number[] | undefined }>();
@@ -263,6 +266,7 @@ export class LineScanner {
     const b = this.#b;
     if (b[p] !== OPEN || b[p + 1] === CLOSE) return FAIL;
     if (this.#keyText.length > MAX_KEYS - 256) this.#resetKeys();
+    this.#keyCount = 0;
     this.#n = 1;
     this.#kind[0] = NONE;
     this.#texts = 0;
@@ -552,6 +556,29 @@ export class LineScanner {
     const b = this.#b;
     if (b[p] !== QUOTE) return FAIL;
     const start = p + 1;
+    // records of one kind repeat their keys in order: try the key the last record had here first
+    const k = this.#keyCount++;
+    const guess = this.#lastKeys[k];
+    if (guess !== undefined) {
+      const known = this.#keyBytes[guess];
+      const len = known.length;
+      if (start + len < this.#end && b[start + len] === QUOTE) {
+        let i = 0;
+        while (i < len && known[i] === b[start + i]) i++;
+        if (i === len) {
+          this.#p = start + len + 1;
+          return guess;
+        }
+      }
+    }
+    const id = this.#keyAt(start);
+    if (id !== FAIL) this.#lastKeys[k] = id;
+    return id;
+  }
+
+  #keyAt(start: number): number {
+    const b = this.#b;
+    let p: number;
     let h = 2166136261 | 0;
     for (p = start; p < this.#end; p++) {
       const c = b[p];
@@ -596,6 +623,7 @@ export class LineScanner {
     this.#keyHash = [];
     this.#keyText = [];
     this.#shapes.clear();
+    this.#lastKeys = [];
     for (const k of KNOWN) {
       const kb = bytes(k);
       let h = 2166136261 | 0;
