@@ -306,7 +306,7 @@ export class LineScanner {
           p = this.#value(p, 0, true);
           break;
         case ATTRIBUTES:
-          p = this.#list(p, (q) => this.#attribute(q));
+          p = this.#attributes(p);
           break;
         default:
           p = this.#skipValid(p);
@@ -316,6 +316,19 @@ export class LineScanner {
       if (b[p] !== COMMA) return FAIL;
     }
     return this.#take() ? p + 1 : FAIL;
+  }
+
+  /** `[` attribute, … `]` (as #list, without a closure per record). */
+  #attributes(p: number): number {
+    const b = this.#b;
+    if (b[p] !== OPEN_LIST) return FAIL;
+    if (b[p + 1] === CLOSE_LIST) return p + 2;
+    for (p++; ; p++) {
+      p = this.#attribute(p);
+      if (p < 0) return FAIL;
+      if (b[p] === CLOSE_LIST) return p + 1;
+      if (b[p] !== COMMA) return FAIL;
+    }
   }
 
   /** `{"key":"…","value":…}` into the next slot. */
@@ -522,7 +535,9 @@ export class LineScanner {
   #chain(): string {
     const b = this.#b;
     const last = this.#lastChainBytes;
-    if (this.#chainEnd - this.#chainAt !== last.length || b.compare(last, 0, last.length, this.#chainAt, this.#chainEnd) !== 0) {
+    let same = this.#chainEnd - this.#chainAt === last.length;
+    for (let i = 0; same && i < last.length; i++) same = last[i] === b[this.#chainAt + i];
+    if (!same) {
       this.#lastChain = b.toString("utf8", this.#chainAt, this.#chainEnd);
       this.#lastChainBytes = Buffer.from(b.subarray(this.#chainAt, this.#chainEnd));
     }
