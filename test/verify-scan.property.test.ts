@@ -160,6 +160,21 @@ describe("the parallel verifier's byte scanner (property)", () => {
     );
   });
 
+  it("leaves a chunk that is not UTF-8 to the exact path, which decodes it as verify always has", () => {
+    const r = { timeUnixNano: "1", attributes: [{ key: "name", value: { stringValue: "Zo\ufffd" } }, { key: CHAIN_ATTR.id, value: { stringValue: "c" } }, { key: CHAIN_ATTR.seq, value: { intValue: 1 } }, { key: CHAIN_ATTR.prev, value: { stringValue: "0".repeat(64) } }] as Json[] };
+    r.attributes.push({ key: CHAIN_ATTR.hash, value: { stringValue: hmac.hex(canonicalFromOtlp(r as unknown as OtlpLogRecord, CHAIN_ATTR.hash)) } });
+    const text = JSON.stringify({ resourceLogs: [{ scopeLogs: [{ scope: { name: SCOPE_NAME }, logRecords: [r] }] }] });
+    // the replacement character written as a lone byte 0xff: decoded, it is U+FFFD again
+    const at = Buffer.from(text).indexOf(Buffer.from("\ufffd"));
+    const data = Buffer.concat([Buffer.from(text).subarray(0, at), Buffer.of(0xff), Buffer.from(text).subarray(at + 3)]);
+    const fast = verifyChunk({ index: 0, data }, hmac, inScope);
+    const exact = new ChunkRecords();
+    verifyLine(data.toString("utf8"), exact, hmac.hex, inScope);
+    expect(fast.unusual).toBeUndefined();
+    expect(fast.runs).toEqual(exact.result(0, data.length).runs);
+    expect(fast.runs[0].count).toBe(1);
+  });
+
   it("takes the common shape itself: a healthy line is hashed once per record, without JSON.parse", () => {
     const recs = Array.from({ length: 5 }, (_, i) => {
       const attributes: Json[] = [

@@ -437,13 +437,17 @@ export class LineScanner {
     const o = this.#room(HMAC_MESSAGE_AT + this.#recordBytes() + this.#texts * 3);
     let w = put(OUT_ATTRIBUTES, o, HMAC_MESSAGE_AT);
     let first = true;
-    for (const i of order) {
-      if (this.#id[i] === CHAIN_HASH) continue;
+    const ids = this.#id;
+    const keys = this.#keyBytes;
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k];
+      const id = ids[i];
+      if (id === CHAIN_HASH) continue;
       if (!first) o[w++] = COMMA;
       first = false;
-      const key = this.#keyBytes[this.#id[i]];
+      const key = keys[id];
       o[w++] = QUOTE;
-      w = put(key, o, w);
+      for (let j = 0; j < key.length; j++) o[w++] = key[j];
       o[w++] = QUOTE;
       o[w++] = COLON;
       w = this.#writeValue(i, w);
@@ -759,7 +763,7 @@ export class LineScanner {
 
 /** Bytes [start, end) of `from` into `to` at w; the end. A loop: most copies are a few bytes, below Buffer.copy's call cost. */
 function copy(from: Buffer, start: number, end: number, to: Buffer, w: number): number {
-  if (end - start > 64) return w + from.copy(to, w, start, end);
+  if (end - start > 16) return w + from.copy(to, w, start, end);
   for (let i = start; i < end; i++) to[w++] = from[i];
   return w;
 }
