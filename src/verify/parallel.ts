@@ -221,30 +221,29 @@ function workerPool(count: number, setup: WorkerSetup) {
 
 /**
  * Whole lines of the input, about `chunkBytes` at a time, as bytes: each chunk has a buffer of its
- * own, so it is moved to a worker rather than copied, and decoding is the worker's work.
+ * own, so it is moved to a worker rather than copied, and decoding is the worker's work. A chunk
+ * ends at its last newline and the next one is read from there (the part after it is read again,
+ * from the page cache, rather than copied here).
  */
 async function* chunksOf(paths: string[], chunkBytes: number): AsyncGenerator<Buffer> {
   for (const path of paths) {
     const file = await open(path, "r");
     try {
-      let rest = Buffer.alloc(0);
-      for (;;) {
-        // a line longer than a chunk: read more at once, so the carried part is not copied over and over
-        const size = Math.max(chunkBytes, rest.length);
-        const buf = Buffer.allocUnsafeSlow(rest.length + size);
-        rest.copy(buf, 0);
-        const { bytesRead } = await file.read(buf, rest.length, size, null);
-        const filled = rest.length + bytesRead;
-        if (bytesRead === 0) {
-          if (filled > 0) yield buf.subarray(0, filled);
-          break;
-        }
-        const cut = buf.lastIndexOf(10, filled - 1);
+      const end = (await file.stat()).size;
+      let position = 0;
+      let size = chunkBytes;
+      while (position < end) {
+        const buf = Buffer.allocUnsafeSlow(Math.min(size, end - position));
+        const { bytesRead } = await file.read(buf, 0, buf.length, position);
+        if (bytesRead === 0) break;
+        const cut = position + bytesRead >= end ? bytesRead : buf.lastIndexOf(10, bytesRead - 1);
         if (cut < 0) {
-          rest = buf.subarray(0, filled);
+          // a line longer than a chunk: read it whole
+          size *= 2;
           continue;
         }
-        rest = Buffer.from(buf.subarray(cut + 1, filled));
+        position += cut + 1;
+        size = chunkBytes;
         yield buf.subarray(0, cut);
       }
     } finally {
