@@ -130,9 +130,9 @@ function both(lines: string[]) {
   return { exact: exact.result(0, data.length), fast, written };
 }
 
-/** The exact canonical form of every record generated, and of every record of the lines as they parse after their edits. */
+/** The exact canonical form of every record generated (as JSON carries it: -0 is written 0), and of every record of the lines as they parse after their edits. */
 function canonicals(lines: string[], generated: Json[]): Set<string> {
-  const out = new Set(generated.map((r) => canonicalFromOtlp(r as OtlpLogRecord, CHAIN_ATTR.hash)));
+  const out = new Set(generated.map((r) => canonicalFromOtlp(JSON.parse(JSON.stringify(r)), CHAIN_ATTR.hash)));
   for (const l of lines) {
     try {
       for (const rl of JSON.parse(l).resourceLogs ?? []) for (const sl of rl.scopeLogs ?? []) for (const r of sl.logRecords ?? []) out.add(canonicalFromOtlp(r, CHAIN_ATTR.hash));

@@ -1,10 +1,10 @@
 /**
  * A worker of the parallel verifier (src/verify/parallel.ts): takes a chunk of OTLP JSON lines,
- * does the per-record work — parse, canonical form, record hash — and answers with what the main
- * thread needs to follow the chains: per chained record its chain, seq, prev, claimed hash and
- * whether that hash is right. Anything a healthy log does not contain (a line that is not an OTLP
- * request, a duplicated key, an unchained audit record, an odd attribute type) makes it answer
- * `unusual`, and the main thread hands the whole input to the exact verifier.
+ * does the per-record work — read, canonical form, record hash — and answers with what the main
+ * thread needs to follow the chains: runs of linked records whose hashes all matched, and their
+ * Merkle leaf hashes. Anything a healthy log does not contain (a line that is not an OTLP
+ * request, a wrong hash, a duplicated key, an unchained audit record) makes it answer `unusual`,
+ * and the main thread hands the whole input to the exact verifier.
  */
 import { isUtf8 } from "node:buffer";
 import { parentPort, workerData } from "node:worker_threads";

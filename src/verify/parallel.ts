@@ -1,12 +1,13 @@
 /**
  * `verify` of large OTLP JSON-lines files on every core, in bounded memory.
  *
- * The input is read as a stream and cut into chunks of whole lines; worker threads do the
- * per-record work (JSON parse, canonical form, HMAC) and the main thread follows each chain in
- * seq order: a record's hash depends only on its own content and its prev value, so chunks are
- * checked independently and only the links (prev = the hash before), the Merkle roots and the
- * signatures of checkpoints are checked here, with O(log n) state per chain plus a bounded
- * window for records that arrive ahead of their turn.
+ * The input is read in chunks of whole lines, as bytes moved (not copied) to worker threads,
+ * which do the per-record work (reading, canonical form, HMAC, Merkle leaf hash: ./scan.ts, with
+ * ./chunk.ts for anything unusual) and answer with runs of linked records. The main thread follows
+ * each chain in seq order: a record's hash depends only on its own content and its prev value, so
+ * chunks are checked independently and only the links between runs, the Merkle roots (folding
+ * the workers' leaf hashes) and the signatures of checkpoints are checked here, with O(log n)
+ * state per chain plus a bounded window for records that arrive ahead of their turn.
  *
  * This is a fast path that proves a healthy log: the moment anything is unusual — a wrong hash, a
  * missing or repeated record, a broken link, a bad root or signature, an unchained audit record,
@@ -23,6 +24,7 @@ import { MerkleLeafRange } from "../chain/merkle.js";
 import { scopeFilter, type ScopeSelection } from "../processors/scope.js";
 import type { CheckpointSummary, ChunkResult, ChunkTask, Run } from "./chunk.js";
 import { recordHmac, verifyChunk, type WorkerSetup } from "./parallel-worker.js";
+import { LineScanner } from "./scan.js";
 import type { ChainReport, VerifyProblem, VerifyResult } from "./verify.js";
 
 export interface ParallelVerifyOptions {
@@ -274,9 +276,10 @@ export async function verifyFilesParallel(paths: string[], options: ParallelVeri
   if (count === 0) {
     const hmac = recordHmac(options.key);
     const inScope = scopeFilter(options.scopes);
+    const scanner = new LineScanner(hmac.into, inScope);
     let index = 0;
     try {
-      for await (const data of chunksOf(paths, chunkBytes)) report(verifyChunk({ index: index++, data }, hmac, inScope));
+      for await (const data of chunksOf(paths, chunkBytes)) report(verifyChunk({ index: index++, data }, hmac, inScope, scanner));
       return walk.finish(options.requireClosed ?? false);
     } catch (error) {
       if (error instanceof Unusual) return undefined;
