@@ -212,12 +212,17 @@ const bytes = (b64: string): string => '{"$bytes":' + JSON.stringify(b64) + "}";
 /** The canonical form of an OTLP JSON log record, leaving out the attribute `omit`. */
 export function canonicalFromOtlp(record: OtlpLogRecord, omit: string): string {
   let out = '{"attributes":' + otlpMap(record.attributes, omit);
-  const body = record.body;
-  if (body && !isEmptyAnyValue(body)) out += ',"body":' + otlpValue(body);
+  const body = otlpBody(record.body);
+  if (body !== undefined) out += ',"body":' + body;
   return (
     out +
     tail(record.eventName, otlpSeverityNumber(record.severityNumber), record.severityText, otlpNanos(record.timeUnixNano))
   );
+}
+
+/** A body's canonical value, or undefined when the canonical form leaves it out (absent, null, `{}`). */
+export function otlpBody(body: unknown): string | undefined {
+  return body && !isEmptyAnyValue(body as OtlpAnyValue) ? otlpValue(body as OtlpAnyValue) : undefined;
 }
 
 function isEmptyAnyValue(v: OtlpAnyValue): boolean {

@@ -24,6 +24,26 @@ export function recordHasher(key: KeyObject | undefined): { alg: HashAlg; hash: 
  * bytes as `createHmac`, at a fraction of its per-call cost (a test checks they agree).
  */
 export function hmacSha256Hex(key: Buffer): (message: string) => string {
+  const hmac = hmacSha256Into(key);
+  let buf = Buffer.alloc(4096);
+  return (message) => {
+    const max = HMAC_MESSAGE_AT + message.length * 3;
+    if (max > buf.length) buf = Buffer.alloc(Math.max(max, buf.length * 2));
+    const n = buf.write(message, HMAC_MESSAGE_AT, "utf8");
+    return hmac(buf, HMAC_MESSAGE_AT + n, "hex");
+  };
+}
+
+/** Where the message starts in a buffer given to `hmacSha256Into`'s function: after the block of the inner pad. */
+export const HMAC_MESSAGE_AT = 64;
+
+/**
+ * HMAC-SHA256 of the message a caller wrote into its own buffer at [HMAC_MESSAGE_AT, end): the
+ * first 64 bytes are overwritten with the inner pad, so the message is hashed where it was written
+ * (verify writes canonical records straight into it). The digest comes as hex or as a latin1
+ * string of its 32 bytes: a string costs `crypto.hash` far less than a Buffer.
+ */
+export function hmacSha256Into(key: Buffer): (buf: Buffer, end: number, encoding: "hex" | "binary") => string {
   const k = key.length > 64 ? hash("sha256", key, "buffer") : key;
   const ipad = Buffer.alloc(64, 0x36);
   const outer = Buffer.alloc(64 + 32, 0x5c);
@@ -31,18 +51,10 @@ export function hmacSha256Hex(key: Buffer): (message: string) => string {
     ipad[i] ^= k[i];
     outer[i] ^= k[i];
   }
-  let buf = Buffer.alloc(4096);
-  ipad.copy(buf, 0);
-  return (message) => {
-    const max = 64 + message.length * 3;
-    if (max > buf.length) {
-      buf = Buffer.alloc(Math.max(max, buf.length * 2));
-      ipad.copy(buf, 0);
-    }
-    const n = buf.write(message, 64, "utf8");
-    const inner = hash("sha256", buf.subarray(0, 64 + n), "buffer");
-    inner.copy(outer, 64);
-    return hash("sha256", outer, "hex");
+  return (buf, end, encoding) => {
+    for (let i = 0; i < 64; i++) buf[i] = ipad[i];
+    outer.write(hash("sha256", buf.subarray(0, end), "binary"), 64, "latin1");
+    return hash("sha256", outer, encoding);
   };
 }
 

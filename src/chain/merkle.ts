@@ -72,6 +72,52 @@ export class MerkleTree {
   }
 }
 
+/**
+ * The same compact range fed with leaf hashes (SHA-256(0x00 || record hash)) computed elsewhere:
+ * verify's workers hash the leaves, the thread that follows the chain only folds nodes, on 32-byte
+ * buffers without hex.
+ */
+export class MerkleLeafRange {
+  /** Perfect-subtree roots as latin1 strings of their 32 bytes (cheaper from `crypto.hash` than Buffers). */
+  #roots: string[] = [];
+  #heights: number[] = [];
+  #input = Buffer.alloc(65, 1);
+
+  /** Appends the leaf hashes at [from, to) of `leaves` (32 bytes each). */
+  append(leaves: Uint8Array, from: number, to: number): void {
+    const roots = this.#roots;
+    const heights = this.#heights;
+    const input = this.#input;
+    for (let i = from; i < to; i++) {
+      let height = 0;
+      let node: string | undefined;
+      while (heights.length > 0 && heights[heights.length - 1] === height) {
+        input.write(roots.pop()!, 1, "latin1");
+        if (node === undefined) input.set(leaves.subarray(i * 32, i * 32 + 32), 33);
+        else input.write(node, 33, "latin1");
+        node = hash("sha256", input, "binary");
+        heights.pop();
+        height++;
+      }
+      roots.push(node ?? Buffer.from(leaves.buffer, leaves.byteOffset + i * 32, 32).toString("latin1"));
+      heights.push(height);
+    }
+  }
+
+  /** MTH of the leaves so far, hex (RFC 6962 §2.1; the hash of the empty string for none). */
+  root(): string {
+    const roots = this.#roots;
+    if (roots.length === 0) return hash("sha256", "", "hex");
+    let acc = roots[roots.length - 1];
+    for (let i = roots.length - 2; i >= 0; i--) {
+      this.#input.write(roots[i], 1, "latin1");
+      this.#input.write(acc, 33, "latin1");
+      acc = hash("sha256", this.#input, "binary");
+    }
+    return Buffer.from(acc, "binary").toString("hex");
+  }
+}
+
 /** At most this many leaves wait to be hashed in (a long synchronous burst, `verify`). */
 const MAX_PENDING = 4096;
 

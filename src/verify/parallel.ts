@@ -1,28 +1,30 @@
 /**
  * `verify` of large OTLP JSON-lines files on every core, in bounded memory.
  *
- * The input is read as a stream and cut into chunks of whole lines; worker threads do the
- * per-record work (JSON parse, canonical form, HMAC) and the main thread follows each chain in
- * seq order: a record's hash depends only on its own content and its prev value, so chunks are
- * checked independently and only the links (prev = the hash before), the Merkle roots and the
- * signatures of checkpoints are checked here, with O(log n) state per chain plus a bounded
- * window for records that arrive ahead of their turn.
+ * The input is read in chunks of whole lines, as bytes moved (not copied) to worker threads,
+ * which do the per-record work (reading, canonical form, HMAC, Merkle leaf hash: ./scan.ts, with
+ * ./chunk.ts for anything unusual) and answer with runs of linked records. The main thread follows
+ * each chain in seq order: a record's hash depends only on its own content and its prev value, so
+ * chunks are checked independently and only the links between runs, the Merkle roots (folding
+ * the workers' leaf hashes) and the signatures of checkpoints are checked here, with O(log n)
+ * state per chain plus a bounded window for records that arrive ahead of their turn.
  *
  * This is a fast path that proves a healthy log: the moment anything is unusual — a wrong hash, a
  * missing or repeated record, a broken link, a bad root or signature, an unchained audit record,
  * input that is not OTLP JSON lines, no key — it answers `undefined` and the caller runs the exact
  * verifier (`verifyRecords`), so every problem is reported by one implementation only.
  */
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { KeyObject } from "node:crypto";
 import { GENESIS_PREV, type HashAlg } from "../chain/format.js";
-import { publicKey as toPublicKey, recordHasher, secretKey, verifyCheckpoint, type AsymmetricKeyInput } from "../chain/keys.js";
-import { MerkleTree } from "../chain/merkle.js";
+import { publicKey as toPublicKey, verifyCheckpoint, type AsymmetricKeyInput } from "../chain/keys.js";
+import { MerkleLeafRange } from "../chain/merkle.js";
 import { scopeFilter, type ScopeSelection } from "../processors/scope.js";
-import { verifyChunk, type CheckpointSummary, type ChunkResult, type ChunkTask, type WorkerSetup } from "./parallel-worker.js";
+import type { CheckpointSummary, ChunkResult, ChunkTask, Run } from "./chunk.js";
+import { recordHmac, verifyChunk, type WorkerSetup } from "./parallel-worker.js";
+import { LineScanner } from "./scan.js";
 import type { ChainReport, VerifyProblem, VerifyResult } from "./verify.js";
 
 export interface ParallelVerifyOptions {
@@ -50,8 +52,10 @@ class ChainWalker {
   records = 0;
   #expected = 1;
   #prevHash = GENESIS_PREV;
-  #tree = new MerkleTree();
-  #ahead = new Map<number, { prev: string; hash: string; cp?: CheckpointSummary }>();
+  #tree = new MerkleLeafRange();
+  /** Runs that arrived ahead of their turn, by first seq, and how many records they hold. */
+  #ahead = new Map<number, { run: Run; leaves: Uint8Array; at: number }>();
+  #aheadRecords = 0;
   #lastSignature = "";
   #checkpoints = 0;
   #anchored = 0;
@@ -67,34 +71,46 @@ class ChainWalker {
     this.id = id;
   }
 
-  add(seq: number, prev: string, hash: string, cp: CheckpointSummary | undefined): void {
-    this.records++;
-    if (seq < this.#expected || this.#ahead.has(seq)) throw new Unusual(`chain ${this.id}: record ${seq} seen twice or late`);
-    if (seq > this.#expected) {
-      this.#ahead.set(seq, { prev, hash, cp });
-      if (this.#ahead.size > this.window) throw new Unusual(`chain ${this.id}: records ${this.#expected}… missing`);
+  /** A run whose leaf hashes are `leaves` [at, at + run.count). */
+  add(run: Run, leaves: Uint8Array, at: number): void {
+    this.records += run.count;
+    if (run.seq < this.#expected || this.#ahead.has(run.seq)) throw new Unusual(`chain ${this.id}: record ${run.seq} seen twice or late`);
+    if (run.seq > this.#expected) {
+      this.#ahead.set(run.seq, { run, leaves, at });
+      this.#aheadRecords += run.count;
+      if (this.#aheadRecords > this.window) throw new Unusual(`chain ${this.id}: records ${this.#expected}… missing`);
       return;
     }
-    this.#take(seq, prev, hash, cp);
+    this.#take(run, leaves, at);
     for (let next = this.#ahead.get(this.#expected); next; next = this.#ahead.get(this.#expected)) {
       this.#ahead.delete(this.#expected);
-      this.#take(this.#expected, next.prev, next.hash, next.cp);
+      this.#aheadRecords -= next.run.count;
+      this.#take(next.run, next.leaves, next.at);
     }
   }
 
-  #take(seq: number, prev: string, hash: string, cp: CheckpointSummary | undefined): void {
+  #take(run: Run, leaves: Uint8Array, at: number): void {
     if (this.#finalSeq) throw new Unusual(`chain ${this.id}: a record after the final checkpoint`);
-    if (prev !== this.#prevHash) throw new Unusual(`chain ${this.id}: record ${seq} does not link`);
-    if (cp) this.#checkpoint(seq, cp);
-    this.#tree.appendHex(hash);
-    this.#prevHash = hash;
-    this.#expected = seq + 1;
+    if (run.prev !== this.#prevHash) throw new Unusual(`chain ${this.id}: record ${run.seq} does not link`);
+    // within a run the worker checked each link; a checkpoint is checked against the tree before it
+    let done = 0;
+    for (const [offset, cp, prev] of run.checkpoints) {
+      if (this.#finalSeq) throw new Unusual(`chain ${this.id}: a record after the final checkpoint`);
+      this.#tree.append(leaves, at + done, at + offset);
+      done = offset;
+      this.#checkpoint(run.seq + offset, cp, prev);
+    }
+    if (this.#finalSeq && this.#finalSeq !== run.seq + run.count - 1) throw new Unusual(`chain ${this.id}: a record after the final checkpoint`);
+    this.#tree.append(leaves, at + done, at + run.count);
+    this.#prevHash = run.last;
+    this.#expected = run.seq + run.count;
   }
 
-  #checkpoint(seq: number, cp: CheckpointSummary): void {
+  /** The checkpoint record `seq`, whose prev (the hash of record seq - 1) is `prev`. */
+  #checkpoint(seq: number, cp: CheckpointSummary, prev: string): void {
     const size = seq - 1;
     if (cp.hashAlg !== undefined && cp.hashAlg !== "hmac-sha256") throw new Unusual(`chain ${this.id}: hashed as ${cp.hashAlg}`);
-    if (cp.size !== size || cp.head !== (size ? this.#prevHash : cp.head) || cp.root !== this.#tree.root()) {
+    if (cp.size !== size || cp.head !== (size ? prev : cp.head) || cp.root !== this.#tree.root()) {
       throw new Unusual(`chain ${this.id}: checkpoint ${seq} does not match`);
     }
     if (this.pub) {
@@ -142,15 +158,12 @@ class Walk {
   add(result: ChunkResult): void {
     if (result.unusual) throw new Unusual(result.unusual);
     this.records += result.records;
-    let cp = 0;
-    for (let i = 0; i < result.chain.length; i++) {
-      if (!result.valid[i]) throw new Unusual(`record ${result.seq[i]} of chain ${result.chain[i]} does not match its hash`);
-      const id = result.chain[i];
-      let walker = this.#chains.get(id);
-      if (!walker) this.#chains.set(id, (walker = new ChainWalker(id, this.pub, this.window)));
-      let summary: CheckpointSummary | undefined;
-      if (cp < result.checkpoints.length && result.checkpoints[cp][0] === i) summary = result.checkpoints[cp++][1];
-      walker.add(result.seq[i], result.prev[i], result.hash[i], summary);
+    let at = 0;
+    for (const run of result.runs) {
+      let walker = this.#chains.get(run.chain);
+      if (!walker) this.#chains.set(run.chain, (walker = new ChainWalker(run.chain, this.pub, this.window)));
+      walker.add(run, result.leaves, at);
+      at += run.count;
     }
   }
 
@@ -198,7 +211,7 @@ function workerPool(count: number, setup: WorkerSetup) {
           };
           w.once("message", onMessage);
           w.once("error", onError);
-          w.postMessage(task);
+          w.postMessage(task, [task.data.buffer as ArrayBuffer]);
         });
       } finally {
         give(w);
@@ -208,21 +221,36 @@ function workerPool(count: number, setup: WorkerSetup) {
   };
 }
 
-/** Whole lines of the input, about `chunkBytes` at a time. */
-async function* chunksOf(paths: string[], chunkBytes: number): AsyncGenerator<string> {
+/**
+ * Whole lines of the input, about `chunkBytes` at a time, as bytes: each chunk has a buffer of its
+ * own, so it is moved to a worker rather than copied, and decoding is the worker's work. A chunk
+ * ends at its last newline and the next one is read from there (the part after it is read again,
+ * from the page cache, rather than copied here).
+ */
+async function* chunksOf(paths: string[], chunkBytes: number): AsyncGenerator<Buffer> {
   for (const path of paths) {
-    let rest = "";
-    for await (const piece of createReadStream(path, { encoding: "utf8", highWaterMark: chunkBytes })) {
-      const text = rest + (piece as string);
-      const cut = text.lastIndexOf("\n");
-      if (cut < 0) {
-        rest = text;
-        continue;
+    const file = await open(path, "r");
+    try {
+      const end = (await file.stat()).size;
+      let position = 0;
+      let size = chunkBytes;
+      while (position < end) {
+        const buf = Buffer.allocUnsafeSlow(Math.min(size, end - position));
+        const { bytesRead } = await file.read(buf, 0, buf.length, position);
+        if (bytesRead === 0) break;
+        const cut = position + bytesRead >= end ? bytesRead : buf.lastIndexOf(10, bytesRead - 1);
+        if (cut < 0) {
+          // a line longer than a chunk: read it whole
+          size *= 2;
+          continue;
+        }
+        position += cut + 1;
+        size = chunkBytes;
+        yield buf.subarray(0, cut);
       }
-      rest = text.slice(cut + 1);
-      yield text.slice(0, cut);
+    } finally {
+      await file.close();
     }
-    if (rest.trim() !== "") yield rest;
   }
 }
 
@@ -246,11 +274,12 @@ export async function verifyFilesParallel(paths: string[], options: ParallelVeri
     options.onProgress?.(done, total);
   };
   if (count === 0) {
-    const { hash } = recordHasher(secretKey(options.key));
+    const hmac = recordHmac(options.key);
     const inScope = scopeFilter(options.scopes);
+    const scanner = new LineScanner(hmac.into, inScope);
     let index = 0;
     try {
-      for await (const text of chunksOf(paths, chunkBytes)) report(verifyChunk({ index: index++, text }, hash, inScope));
+      for await (const data of chunksOf(paths, chunkBytes)) report(verifyChunk({ index: index++, data }, hmac, inScope, scanner));
       return walk.finish(options.requireClosed ?? false);
     } catch (error) {
       if (error instanceof Unusual) return undefined;
@@ -262,8 +291,8 @@ export async function verifyFilesParallel(paths: string[], options: ParallelVeri
   const inFlight: Array<Promise<ChunkResult>> = [];
   try {
     let index = 0;
-    for await (const text of chunksOf(paths, chunkBytes)) {
-      inFlight.push(pool.run({ index: index++, text }));
+    for await (const data of chunksOf(paths, chunkBytes)) {
+      inFlight.push(pool.run({ index: index++, data }));
       if (inFlight.length >= count * 2) report(await inFlight.shift()!);
     }
     while (inFlight.length) report(await inFlight.shift()!);
