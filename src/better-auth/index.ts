@@ -4,6 +4,7 @@ import { createAuthMiddleware, getIP, getSessionFromCtx } from "better-auth/api"
 import { AuditLogger } from "../emit.js";
 import type { AuditEvent, AuditEventInput } from "../event.js";
 import { AUDIT_LOG_MODEL, type StoreAdapter } from "../store/adapter.js";
+import { attachDirectInsert, directInsertFor, type TableShape } from "../store/direct-insert.js";
 import type { AuditPage, AuditQuery } from "../store/reader.js";
 import { VERSION } from "../version.js";
 import { isAdminSession, type AuditSession } from "./access.js";
@@ -275,6 +276,8 @@ export function auditLog(options: AuditLogOptions = {}) {
     init(ctx) {
       if (database) {
         store?.close();
+        const tables = (ctx as { tables?: Record<string, TableShape | undefined> }).tables;
+        attachDirectInsert(ctx.adapter, directInsertFor(ctx.options?.database, tables?.[AUDIT_LOG_MODEL], ctx.options?.advanced?.database?.generateId));
         store = createPluginStore(options, logger, ctx.adapter as unknown as StoreAdapter, forgotten);
       }
       return {
