@@ -270,6 +270,21 @@ export function auditLog(options: AuditLogOptions = {}) {
     }
   };
 
+  /**
+   * better-auth runs an after-hook as `handler(endpointContext)` and reads `{ headers, response }`
+   * back. The record needs nothing createAuthMiddleware would add: its second context per request
+   * (cookies parsed, a score of helper closures) is left out. Audit never breaks auth: whatever goes
+   * wrong while building the record is reported, not thrown.
+   */
+  const afterHook = async (ctx: EndpointContext): Promise<{ headers?: Headers; response?: unknown }> => {
+    try {
+      await recordEndpoint(ctx);
+    } catch (error) {
+      diag.error("otel-auth-audit: the audit hook failed; the request is answered as if there were no audit", error);
+    }
+    return {};
+  };
+
   const plugin = {
     id: "audit-log",
     version: VERSION,
@@ -342,14 +357,7 @@ export function auditLog(options: AuditLogOptions = {}) {
             !!ctx.path &&
             isAudited(ctx.path) &&
             (paths.length === 0 || configFor(ctx.path, recordedPath(ctx.path, safeParamsOf(ctx))) !== undefined),
-          // audit never breaks auth: whatever goes wrong while building the record is reported, not thrown
-          handler: createAuthMiddleware(async (ctx) => {
-            try {
-              await recordEndpoint(ctx);
-            } catch (error) {
-              diag.error("otel-auth-audit: the audit hook failed; the request is answered as if there were no audit", error);
-            }
-          }),
+          handler: afterHook as unknown as ReturnType<typeof createAuthMiddleware>,
         },
       ],
     },
