@@ -205,13 +205,26 @@ export function auditLog(options: AuditLogOptions = {}) {
   };
   const safeParamsOf = (ctx: { params?: unknown; context?: unknown }) => safeParams(ctx.params as Record<string, unknown> | undefined, knownProvider(ctx));
 
-  const recordEndpoint = async (ctx: EndpointContext): Promise<void> => {
+  // the action and path of a route without safe params (nearly every one) depend on its template alone
+  const templateNames = new Map<string, { action: string; path: string }>();
+  const namesOf = (template: string, safe: Record<string, string>): { action: string; path: string } => {
+    const safeNone = Object.keys(safe).length === 0;
+    let names = safeNone ? templateNames.get(template) : undefined;
+    if (!names) {
+      names = { action: actionFor(template, safe), path: recordedPath(template, safe) };
+      if (safeNone && templateNames.size < 1000) templateNames.set(template, names);
+    }
+    return names;
+  };
+
+  /** Builds the endpoint's record and emits it; returns the emit to wait for (blocking mode), none in the background. */
+  const recordEndpoint = (ctx: EndpointContext): Promise<unknown> | undefined => {
     const template = ctx.path as string;
     const safe = safeParamsOf(ctx);
-    const path = recordedPath(template, safe);
+    const { action, path } = namesOf(template, safe);
     const pathConfig = configFor(template, path) ?? {};
 
-    const want = { ...capture, ...pathConfig.capture };
+    const want = pathConfig.capture ? { ...capture, ...pathConfig.capture } : capture;
     const { outcome, statusCode, error } = outcomeOf(ctx.context.returned);
     const authCtx = ctx.context as unknown as { session?: SessionLike | null; newSession?: SessionLike | null };
     const session = authCtx.session ?? authCtx.newSession ?? null;
@@ -235,7 +248,6 @@ export function auditLog(options: AuditLogOptions = {}) {
     if (typeof provider === "string") metadata.provider = provider;
     if (want.requestBody && ctx.body && typeof ctx.body === "object") metadata.requestBody = withoutSecrets(ctx.body);
 
-    const action = actionFor(template, safe);
     const input: AuditEventInput = {
       action,
       userHash: action.startsWith("sign-in") ? userHashOf(body, ctx.context.secret, ctx.context.options) : undefined,
@@ -263,11 +275,12 @@ export function auditLog(options: AuditLogOptions = {}) {
       void done.finally(() => inFlight.delete(done));
       // a waitUntil-style runner keeps the process until the record's row is written
       ctx.context.runInBackground(done.then(() => store?.settled()).then(noop, noop));
-    } else {
-      await logger.emit(event);
-      // the row follows in its batch: only a configured runner (waitUntil) needs to wait for it
-      if (store && ctx.context.options?.advanced?.backgroundTasks?.handler) ctx.context.runInBackground(store.settled().then(noop, noop));
+      return undefined;
     }
+    const emitted = logger.emit(event);
+    // the row follows in its batch: only a configured runner (waitUntil) needs to wait for it
+    if (store && ctx.context.options?.advanced?.backgroundTasks?.handler) ctx.context.runInBackground(emitted.then(() => store?.settled()).then(noop, noop));
+    return emitted;
   };
 
   /**
@@ -276,13 +289,14 @@ export function auditLog(options: AuditLogOptions = {}) {
    * (cookies parsed, a score of helper closures) is left out. Audit never breaks auth: whatever goes
    * wrong while building the record is reported, not thrown.
    */
-  const afterHook = async (ctx: EndpointContext): Promise<{ headers?: Headers; response?: unknown }> => {
+  const afterHook = (ctx: EndpointContext): Promise<HookResult> => {
     try {
-      await recordEndpoint(ctx);
+      const emitted = recordEndpoint(ctx);
+      if (emitted) return emitted.then(nothingToAdd, hookFailed);
     } catch (error) {
-      diag.error("otel-auth-audit: the audit hook failed; the request is answered as if there were no audit", error);
+      return Promise.resolve(hookFailed(error));
     }
-    return {};
+    return Promise.resolve(nothingToAdd());
   };
 
   const plugin = {
@@ -374,6 +388,15 @@ export function auditLog(options: AuditLogOptions = {}) {
 }
 
 const noop = () => {};
+
+/** What an after-hook hands back to better-auth: no headers, the endpoint's own response. */
+type HookResult = { headers?: Headers; response?: unknown };
+const nothingToAdd = (): HookResult => ({});
+
+function hookFailed(error: unknown): HookResult {
+  diag.error("otel-auth-audit: the audit hook failed; the request is answered as if there were no audit", error);
+  return {};
+}
 
 function emitInBackground(logger: AuditLogger, event: AuditEvent, ctx: Context): Promise<void> {
   try {
