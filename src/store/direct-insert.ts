@@ -133,6 +133,7 @@ function sqliteInsert(db: SqliteDatabase, table: string, columns: string[], date
       db.exec("commit");
     } catch (error) {
       if (db.isTransaction) db.exec("rollback");
+      statement = undefined; // prepared again next time (a dropped and re-created table)
       throw error;
     }
     return true;
