@@ -22,6 +22,8 @@ import { DatabaseExporter, DatabaseReader, RetentionSweeper, StorageExporter } f
 import { LokiAuditReader } from "otel-auth-audit/loki";
 import { createTestAudit } from "otel-auth-audit/testing";
 import { createStoreApp, type Backend } from "./helpers/store-app.js";
+import { attachDirectInsert } from "../src/store/direct-insert.js";
+import type { DatabaseSync } from "node:sqlite";
 
 const PASSWORD = "correct-horse-battery-1";
 
@@ -35,6 +37,24 @@ async function setup(backend: Backend, pluginOptions: Parameters<typeof auditLog
     return { cookie: r.cookie!, userId: r.json.user.id as string };
   };
   return { t, plugin, ...app, signUp };
+}
+
+/** Writes through better-auth's adapter only: the direct insert past it declines every batch. */
+const adapterOnly = (adapter: object) => attachDirectInsert(adapter, async () => false);
+
+/**
+ * Faults inside the database, whichever path writes the row: a trigger asks `fail()` before each
+ * audit row and aborts the insert when it says so.
+ */
+function injectInsertFaults(database: DatabaseSync, fail: () => boolean) {
+  const count = { injected: 0 };
+  database.function("audit_insert_fault", () => {
+    if (!fail()) return 0;
+    count.injected++;
+    return 1;
+  });
+  database.exec(`CREATE TRIGGER audit_insert_fault BEFORE INSERT ON auditLog WHEN audit_insert_fault() = 1 BEGIN SELECT RAISE(ABORT, 'injected insert fault'); END`);
+  return count;
 }
 
 function collectDiag() {
@@ -197,6 +217,7 @@ describe("retries and onWriteError", () => {
     const onWriteError = vi.fn();
     const app = await setup("sqlite", { onWriteError, storeBatch: { flushIntervalMs: 0 } });
     const ctx = await app.auth.$context;
+    adapterOnly(ctx.adapter);
     let inserts = 0;
     const create = vi.spyOn(ctx.adapter, "create").mockImplementation(async () => {
       inserts++;
@@ -212,6 +233,24 @@ describe("retries and onWriteError", () => {
     await app.plugin.audit.logger.record({ action: "unlocked:db", outcome: "success" });
     expect((await app.plugin.audit.list({ action: "unlocked:db" })).total).toBe(1);
   });
+
+  it("database: a failing insert past the adapter is retried, then onWriteError names the entry", async () => {
+    collectDiag();
+    const onWriteError = vi.fn();
+    const app = await setup("sqlite", { onWriteError, storeBatch: { flushIntervalMs: 0 } });
+    await app.auth.$context;
+    let locked = true;
+    const faults = injectInsertFaults(app.database!, () => locked);
+    const event = await app.plugin.audit.logger.record({ action: "locked:db", outcome: "success" });
+    await app.plugin.audit.flush();
+    locked = false;
+    expect(faults.injected).toBeGreaterThanOrEqual(3);
+    expect(onWriteError).toHaveBeenCalledTimes(1);
+    expect(onWriteError.mock.calls[0]![1]).toMatchObject({ id: event!.id, action: "locked:db" });
+    await app.plugin.audit.logger.record({ action: "unlocked:db", outcome: "success" });
+    expect((await app.plugin.audit.list({ action: "unlocked:db" })).total).toBe(1);
+    expect((await app.plugin.audit.list({ action: "locked:db" })).total).toBe(0);
+  });
 });
 
 describe("batched database writes", () => {
@@ -219,6 +258,9 @@ describe("batched database writes", () => {
     const app = await setup("sqlite", { storeBatch: { flushIntervalMs: 60_000, maxBatch: 500 } });
     const ctx = await app.auth.$context;
     const transaction = vi.spyOn(ctx.adapter, "transaction");
+    // node:sqlite: the batch is written past the adapter, in a transaction of its own
+    const exec = vi.spyOn(app.database!, "exec");
+    const begins = () => exec.mock.calls.filter(([sql]) => /^begin/i.test(sql)).length;
     const { cookie } = await app.signUp("batch@example.com");
     for (let i = 0; i < 5; i++) await app.post("/sign-in/email", { email: "batch@example.com", password: `wrong-${i}` });
     // the responses are out; the rows are not written yet
@@ -227,8 +269,62 @@ describe("batched database writes", () => {
     const list = await app.get("/audit-log/list?limit=50", cookie);
     expect(list.json.total).toBe(1); // the caller's own: failed sign-ins name no user
     expect((await app.plugin.audit.list({ limit: 50 })).total).toBe(6);
-    expect(transaction.mock.calls.length - byBetterAuth).toBe(1);
+    expect(transaction.mock.calls.length - byBetterAuth + begins()).toBe(1);
     expect(app.database!.prepare("SELECT count(*) AS n FROM auditLog").get()).toEqual({ n: 6 });
+  });
+
+  it("through the adapter (databases the store cannot write directly): one transaction per batch", async () => {
+    const app = await setup("sqlite", { storeBatch: { flushIntervalMs: 60_000, maxBatch: 500 } });
+    const ctx = await app.auth.$context;
+    adapterOnly(ctx.adapter);
+    const transaction = vi.spyOn(ctx.adapter, "transaction");
+    for (let i = 0; i < 5; i++) await app.plugin.audit.logger.record({ action: `batch:${i}`, outcome: "success" });
+    expect(transaction).not.toHaveBeenCalled();
+    expect((await app.plugin.audit.list({ limit: 50 })).total).toBe(5);
+    expect(transaction).toHaveBeenCalledTimes(1);
+  });
+
+  it("rows written past the adapter read back as the adapter writes them (renamed table and columns)", async () => {
+    const schema = { auditLog: { modelName: "audit_trail", fields: { userId: "user_id", createdAt: "created_at", statusCode: "status_code" } } };
+    const direct = await setup("sqlite", { schema, storeBatch: { flushIntervalMs: 60_000 } });
+    const viaAdapter = await setup("sqlite", { schema, storeBatch: { flushIntervalMs: 60_000 } });
+    adapterOnly((await viaAdapter.auth.$context).adapter);
+    const create = vi.spyOn((await direct.auth.$context).adapter, "create");
+    const rowsOf = async (app: typeof direct) => {
+      const { userId } = await app.signUp("same@example.com");
+      const input = {
+        action: "admin:user-export",
+        outcome: "failure" as const,
+        userId,
+        sessionId: "s-1",
+        actorId: "admin-1",
+        ipAddress: "203.0.113.9",
+        userAgent: "UA/1",
+        method: "POST",
+        path: "/x",
+        statusCode: 403,
+        error: "FORBIDDEN",
+        metadata: { reason: "quota", nested: { n: 2 } },
+        time: new Date("2026-11-30T12:00:00.123Z"),
+        id: "0193a0b0-0000-7000-8000-000000000001",
+      };
+      await app.plugin.audit.logger.record(input);
+      await app.plugin.audit.logger.record({ ...input, id: "0193a0b0-0000-7000-8000-000000000002", userId: null, metadata: undefined, statusCode: undefined });
+      await app.plugin.audit.flush();
+      const rows = app.database!.prepare("SELECT * FROM audit_trail ORDER BY id").all();
+      const read = await app.plugin.audit.list({ limit: 10 });
+      // the sign-up's own id, time, session and user are new in each app
+      const fresh = (r: Record<string, unknown>) => (r.action === "sign-up:email" ? { id: "", created_at: "", createdAt: "", sessionId: "" } : {});
+      return {
+        rows: rows.map((r) => ({ ...r, user_id: r.user_id === null ? null : "the user", ...fresh(r) })),
+        read: read.entries.map((e) => ({ ...e, userId: e.userId === null ? null : "the user", ...fresh(e as never) })),
+      };
+    };
+    const a = await rowsOf(direct);
+    const b = await rowsOf(viaAdapter);
+    expect(a.rows).toHaveLength(3); // sign-up and the two records
+    expect(a).toEqual(b);
+    expect(create.mock.calls.filter(([args]) => args.model === "auditLog")).toEqual([]); // none went through the adapter
   });
 
   it("a batch is written on its own after flushIntervalMs, and at once at maxBatch", async () => {
@@ -282,11 +378,39 @@ describe("batched database writes", () => {
 });
 
 describe("the database store under random insert faults", () => {
-  it("every record is stored once or reported to onWriteError once, never both, never neither (property)", async () => {
+  it("every record is stored once or reported to onWriteError once, never both, never neither (property, faults in the database)", async () => {
+    collectDiag();
+    const reported: string[] = [];
+    const app = await setup("sqlite", { onWriteError: (_e, entry) => void reported.push(entry.id), storeBatch: { flushIntervalMs: 1, maxBatch: 5 } });
+    await app.auth.$context;
+    let failing = (): boolean => false;
+    const faults = injectInsertFaults(app.database!, () => failing());
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }), fc.integer({ min: 1, max: 20 }), async (pattern, count) => {
+        let i = 0;
+        failing = () => pattern[i++ % pattern.length]! && pattern[(i * 7) % pattern.length]!;
+        reported.length = 0;
+        app.database!.exec("DELETE FROM auditLog");
+        const events = await Promise.all(Array.from({ length: count }, (_, n) => app.plugin.audit.logger.record({ action: `fault:${n}`, outcome: "success" })));
+        await app.plugin.audit.flush();
+        const stored = app.database!.prepare("SELECT id FROM auditLog").all().map((r) => r.id as string);
+        expect(new Set(stored).size).toBe(stored.length);
+        for (const event of events) {
+          const times = stored.filter((id) => id === event!.id).length + reported.filter((id) => id === event!.id).length;
+          expect(times, event!.action).toBe(1);
+        }
+      }),
+      { numRuns: 6 },
+    );
+    expect(faults.injected).toBeGreaterThan(0); // the faults did happen
+  }, 60_000);
+
+  it("every record is stored once or reported to onWriteError once, never both, never neither (property, faults in the adapter)", async () => {
     collectDiag();
     const reported: string[] = [];
     const app = await setup("sqlite", { onWriteError: (_e, entry) => void reported.push(entry.id), storeBatch: { flushIntervalMs: 1, maxBatch: 5 } });
     const ctx = await app.auth.$context;
+    adapterOnly(ctx.adapter);
     const adapter = ctx.adapter as unknown as Record<string, (...args: never[]) => Promise<unknown>>;
     const create = adapter.create!.bind(adapter);
     const transaction = adapter.transaction!.bind(adapter);

@@ -4,6 +4,7 @@ import { createAuthMiddleware, getIP, getSessionFromCtx } from "better-auth/api"
 import { AuditLogger } from "../emit.js";
 import type { AuditEvent, AuditEventInput } from "../event.js";
 import { AUDIT_LOG_MODEL, type StoreAdapter } from "../store/adapter.js";
+import { attachDirectInsert, directInsertFor, type TableShape } from "../store/direct-insert.js";
 import type { AuditPage, AuditQuery } from "../store/reader.js";
 import { VERSION } from "../version.js";
 import { isAdminSession, type AuditSession } from "./access.js";
@@ -204,13 +205,26 @@ export function auditLog(options: AuditLogOptions = {}) {
   };
   const safeParamsOf = (ctx: { params?: unknown; context?: unknown }) => safeParams(ctx.params as Record<string, unknown> | undefined, knownProvider(ctx));
 
-  const recordEndpoint = async (ctx: EndpointContext): Promise<void> => {
+  // the action and path of a route without safe params (nearly every one) depend on its template alone
+  const templateNames = new Map<string, { action: string; path: string }>();
+  const namesOf = (template: string, safe: Record<string, string>): { action: string; path: string } => {
+    const safeNone = Object.keys(safe).length === 0;
+    let names = safeNone ? templateNames.get(template) : undefined;
+    if (!names) {
+      names = { action: actionFor(template, safe), path: recordedPath(template, safe) };
+      if (safeNone && templateNames.size < 1000) templateNames.set(template, names);
+    }
+    return names;
+  };
+
+  /** Builds the endpoint's record and emits it; returns the emit to wait for (blocking mode), none in the background. */
+  const recordEndpoint = (ctx: EndpointContext): Promise<unknown> | undefined => {
     const template = ctx.path as string;
     const safe = safeParamsOf(ctx);
-    const path = recordedPath(template, safe);
+    const { action, path } = namesOf(template, safe);
     const pathConfig = configFor(template, path) ?? {};
 
-    const want = { ...capture, ...pathConfig.capture };
+    const want = pathConfig.capture ? { ...capture, ...pathConfig.capture } : capture;
     const { outcome, statusCode, error } = outcomeOf(ctx.context.returned);
     const authCtx = ctx.context as unknown as { session?: SessionLike | null; newSession?: SessionLike | null };
     const session = authCtx.session ?? authCtx.newSession ?? null;
@@ -234,7 +248,6 @@ export function auditLog(options: AuditLogOptions = {}) {
     if (typeof provider === "string") metadata.provider = provider;
     if (want.requestBody && ctx.body && typeof ctx.body === "object") metadata.requestBody = withoutSecrets(ctx.body);
 
-    const action = actionFor(template, safe);
     const input: AuditEventInput = {
       action,
       userHash: action.startsWith("sign-in") ? userHashOf(body, ctx.context.secret, ctx.context.options) : undefined,
@@ -262,11 +275,28 @@ export function auditLog(options: AuditLogOptions = {}) {
       void done.finally(() => inFlight.delete(done));
       // a waitUntil-style runner keeps the process until the record's row is written
       ctx.context.runInBackground(done.then(() => store?.settled()).then(noop, noop));
-    } else {
-      await logger.emit(event);
-      // the row follows in its batch: only a configured runner (waitUntil) needs to wait for it
-      if (store && ctx.context.options?.advanced?.backgroundTasks?.handler) ctx.context.runInBackground(store.settled().then(noop, noop));
+      return undefined;
     }
+    const emitted = logger.emit(event);
+    // the row follows in its batch: only a configured runner (waitUntil) needs to wait for it
+    if (store && ctx.context.options?.advanced?.backgroundTasks?.handler) ctx.context.runInBackground(emitted.then(() => store?.settled()).then(noop, noop));
+    return emitted;
+  };
+
+  /**
+   * better-auth runs an after-hook as `handler(endpointContext)` and reads `{ headers, response }`
+   * back. The record needs nothing createAuthMiddleware would add: its second context per request
+   * (cookies parsed, a score of helper closures) is left out. Audit never breaks auth: whatever goes
+   * wrong while building the record is reported, not thrown.
+   */
+  const afterHook = (ctx: EndpointContext): Promise<HookResult> => {
+    try {
+      const emitted = recordEndpoint(ctx);
+      if (emitted) return emitted.then(nothingToAdd, hookFailed);
+    } catch (error) {
+      return Promise.resolve(hookFailed(error));
+    }
+    return Promise.resolve(nothingToAdd());
   };
 
   const plugin = {
@@ -275,6 +305,8 @@ export function auditLog(options: AuditLogOptions = {}) {
     init(ctx) {
       if (database) {
         store?.close();
+        const tables = (ctx as { tables?: Record<string, TableShape | undefined> }).tables;
+        attachDirectInsert(ctx.adapter, directInsertFor(ctx.options?.database, tables?.[AUDIT_LOG_MODEL], ctx.options?.advanced?.database?.generateId));
         store = createPluginStore(options, logger, ctx.adapter as unknown as StoreAdapter, forgotten);
       }
       return {
@@ -339,14 +371,7 @@ export function auditLog(options: AuditLogOptions = {}) {
             !!ctx.path &&
             isAudited(ctx.path) &&
             (paths.length === 0 || configFor(ctx.path, recordedPath(ctx.path, safeParamsOf(ctx))) !== undefined),
-          // audit never breaks auth: whatever goes wrong while building the record is reported, not thrown
-          handler: createAuthMiddleware(async (ctx) => {
-            try {
-              await recordEndpoint(ctx);
-            } catch (error) {
-              diag.error("otel-auth-audit: the audit hook failed; the request is answered as if there were no audit", error);
-            }
-          }),
+          handler: afterHook as unknown as ReturnType<typeof createAuthMiddleware>,
         },
       ],
     },
@@ -363,6 +388,15 @@ export function auditLog(options: AuditLogOptions = {}) {
 }
 
 const noop = () => {};
+
+/** What an after-hook hands back to better-auth: no headers, the endpoint's own response. */
+type HookResult = { headers?: Headers; response?: unknown };
+const nothingToAdd = (): HookResult => ({});
+
+function hookFailed(error: unknown): HookResult {
+  diag.error("otel-auth-audit: the audit hook failed; the request is answered as if there were no audit", error);
+  return {};
+}
 
 function emitInBackground(logger: AuditLogger, event: AuditEvent, ctx: Context): Promise<void> {
   try {

@@ -5,6 +5,7 @@ import { optionSchemas, parseOptions } from "../options.js";
 import { AUDIT_ATTR } from "../attributes.js";
 import { SCOPE_NAME } from "../version.js";
 import { AUDIT_LOG_MODEL, entryFromRow, rowFromEntry, type AuditLogRow, type StoreAdapter } from "./adapter.js";
+import { directInsertOf } from "./direct-insert.js";
 import { entryFromRecord, type AuditLogEntry } from "./entry.js";
 import { reportLost, storeBatchShape, WriteBatcher, type StoreBatchOptions } from "./write-batcher.js";
 
@@ -110,7 +111,8 @@ export class DatabaseExporter implements LogRecordExporter {
   }
 
   /**
-   * One transaction for the batch (adapters without transactions run the inserts in turn). If it
+   * One transaction for the batch (adapters without transactions run the inserts in turn), or one
+   * statement past the adapter where the plugin knows the database (direct-insert.ts). If it
    * fails, the rows are written one by one, so a re-delivered row or one whose user is gone does
    * not hold back the others; rows still failing make the batch fail (and be retried without the
    * rows already written).
@@ -121,6 +123,17 @@ export class DatabaseExporter implements LogRecordExporter {
     // without a primary key to reject a duplicate (the memory adapter), look first
     const fresh = adapter.id === "memory" ? await this.#withoutStored(todo) : todo;
     if (fresh.length === 0) return;
+    const direct = this.#model === AUDIT_LOG_MODEL ? directInsertOf(adapter) : undefined;
+    if (direct) {
+      try {
+        if (await direct(fresh.map((item) => this.#prepare(item)))) {
+          for (const item of fresh) this.#written.add(item);
+          return;
+        }
+      } catch {
+        return this.#oneByOne(fresh);
+      }
+    }
     if (fresh.length === 1) return this.#writeOne(fresh[0]!);
     const insertAll = async (db: Pick<StoreAdapter, "create">) => {
       for (const item of fresh) await db.create({ model: this.#model, data: { ...this.#prepare(item) }, forceAllowId: true });
@@ -133,8 +146,12 @@ export class DatabaseExporter implements LogRecordExporter {
     } catch {
       // one bad row fails the transaction: find it by writing them one by one
     }
+    return this.#oneByOne(fresh);
+  }
+
+  async #oneByOne(items: Pending[]): Promise<void> {
     let firstError: unknown;
-    for (const item of fresh) {
+    for (const item of items) {
       try {
         await this.#writeOne(item);
       } catch (error) {
