@@ -12,6 +12,12 @@ import { diag } from "@opentelemetry/api";
  */
 export type TurnPhase = "chain" | "write";
 
+/**
+ * A processor that has this many records waiting settles the turn at once: a loop that emits a
+ * million records in one task must not hold them all in memory (the turn never ends for it).
+ */
+export const MAX_PENDING_RECORDS = 4096;
+
 const phases: Record<TurnPhase, Array<() => void>> = { chain: [], write: [] };
 let immediate: NodeJS.Immediate | undefined;
 let microtask = false;

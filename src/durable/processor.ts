@@ -13,7 +13,7 @@ import { DeadLetters } from "./dead-letter.js";
 import { isLocked } from "./lock.js";
 import { SpoolMetrics, type DropReason } from "./metrics.js";
 import { hasSegments, Spool, type FsyncPolicy, type SpoolBatch } from "./spool.js";
-import { atEndOfTurn, settleTurn } from "../end-of-turn.js";
+import { atEndOfTurn, MAX_PENDING_RECORDS, settleTurn } from "../end-of-turn.js";
 
 export type { FsyncPolicy } from "./spool.js";
 
@@ -310,6 +310,7 @@ export class DurableLogRecordProcessor implements LogRecordProcessor {
     }
     if (this.#pending.length === 0) atEndOfTurn("write", this.#writeTask);
     this.#pending.push(record);
+    if (this.#pending.length >= MAX_PENDING_RECORDS) settleTurn();
   }
 
   /**

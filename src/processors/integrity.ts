@@ -15,7 +15,7 @@ import { MerkleTree } from "../chain/merkle.js";
 import { SCOPE_NAME, VERSION } from "../version.js";
 import { scopeFilter, type ScopeSelection } from "./scope.js";
 import { writeAttribute } from "./record.js";
-import { atEndOfTurn } from "../end-of-turn.js";
+import { atEndOfTurn, MAX_PENDING_RECORDS, settleTurn } from "../end-of-turn.js";
 import { AuditOptionsError } from "../errors.js";
 import { parseOptions } from "../options.js";
 import { integrityOptionsSchema } from "../option-schemas.js";
@@ -155,6 +155,15 @@ export class IntegrityProcessor implements LogRecordProcessor {
     // hashing waits: every processor after this one reads records later
     if (this.#pending.length === 0) atEndOfTurn("chain", this.#sealTask, this.#sealTime === "soon");
     this.#pending.push(record);
+    if (this.#pending.length >= MAX_PENDING_RECORDS) {
+      // a long synchronous loop: chain (and spool) what waits now, inside this onEmit
+      this.#inEmit = true;
+      try {
+        settleTurn();
+      } finally {
+        this.#inEmit = false;
+      }
+    }
   }
 
   /** Records emitted in this task, waiting for their place in the chain. */
@@ -163,6 +172,8 @@ export class IntegrityProcessor implements LogRecordProcessor {
   /** When the chain is computed; decided at the first record. */
   #sealTime: SealTime | undefined;
   #sealing = false;
+  /** Set while onEmit settles a full queue: a checkpoint must not be emitted inside another record's onEmit. */
+  #inEmit = false;
 
   /** Chains the records emitted so far, in emit order. */
   #seal(): void {
@@ -192,7 +203,7 @@ export class IntegrityProcessor implements LogRecordProcessor {
       this.#tree.appendHex(hash);
       if (this.#every > 0 && !checkpoint && seq - this.#lastCheckpointSeq >= this.#every && !this.#countCheckpointPending) {
         // outside onEmit (a deferred seal), the checkpoint follows this record at once
-        if (this.#sealing) {
+        if (this.#sealing && !this.#inEmit) {
           this.checkpoint("count");
           return;
         }
