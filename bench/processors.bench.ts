@@ -90,7 +90,7 @@ const r = await untilQuiet("emit per record", async () => {
         settle: () => audit.provider.forceFlush(),
       },
     },
-    { rounds: Number(process.env.BENCH_ROUNDS ?? 25), ops: 2000, warmup: 4, warmOps: 200 },
+    { rounds: Number(process.env.BENCH_ROUNDS ?? 30), ops: Number(process.env.EMIT_OPS ?? 4000), warmup: 4, warmOps: Number(process.env.EMIT_WARM_OPS ?? 400) },
   );
   return { stats, control: stats.bare_control.wall.median / stats.bare.wall.median };
 });
