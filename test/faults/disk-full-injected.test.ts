@@ -1,9 +1,9 @@
 import { diag, DiagLogLevel } from "@opentelemetry/api";
-import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
-import { InMemoryLogRecordExporter, LoggerProvider, type LogRecordExporter, type ReadableLogRecord } from "@opentelemetry/sdk-logs";
+import { LoggerProvider } from "@opentelemetry/sdk-logs";
 import { describe, expect, it, vi } from "vitest";
 import { AuditLogger, DurableLogRecordProcessor } from "otel-auth-audit";
 import { useCleanup } from "../helpers/cleanup.js";
+import { GateExporter } from "../helpers/gate-exporter.js";
 
 // Disk full without root: a fake fs layer whose writeSync fails with ENOSPC while `full` is set
 // (the tmpfs test, test/faults/disk-full.test.ts, does it on a real filesystem).
@@ -20,23 +20,13 @@ vi.mock("node:fs", async (importOriginal) => {
 
 const { cleanup, tempDir } = useCleanup();
 
-class Gate implements LogRecordExporter {
-  readonly memory = new InMemoryLogRecordExporter();
-  open = false;
-  export(records: ReadableLogRecord[], done: (r: ExportResult) => void): void {
-    if (this.open) this.memory.export(records, done);
-    else done({ code: ExportResultCode.FAILED, error: new Error("collector down") });
-  }
-  shutdown = async () => undefined;
-  forceFlush = async () => undefined;
-}
 
 describe("disk full (injected ENOSPC)", () => {
   it("drop-oldest with nothing to drop: one diag error for 500 lost records, one overflow record counting them all", async () => {
     const lines: string[] = [];
     diag.setLogger({ error: (m) => void lines.push(m), warn: (m) => void lines.push(m), info: () => undefined, debug: () => undefined, verbose: () => undefined }, DiagLogLevel.WARN);
     cleanup.push(() => diag.disable());
-    const exporter = new Gate();
+    const exporter = new GateExporter();
     const processor = new DurableLogRecordProcessor({ exporter, directory: tempDir(), retryInitialDelayMillis: 20, retryMaxDelayMillis: 50, scheduledDelayMillis: 5 });
     const provider = new LoggerProvider({ processors: [processor] });
     cleanup.push(() => provider.shutdown());

@@ -1,13 +1,13 @@
 import { diag, DiagLogLevel } from "@opentelemetry/api";
-import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
-import { InMemoryLogRecordExporter, LoggerProvider, type LogRecordExporter, type ReadableLogRecord } from "@opentelemetry/sdk-logs";
+import { LoggerProvider } from "@opentelemetry/sdk-logs";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditLogger, DurableLogRecordProcessor, SpoolFullError } from "otel-auth-audit";
-import { type OverflowPolicy } from "../../src/durable/processor.js";
+import type { OverflowPolicy } from "../../src/durable/processor.js";
+import { GateExporter } from "../helpers/gate-exporter.js";
 
 // Disk full on a real small filesystem (a 384 KiB tmpfs; needs root, else skipped).
 
@@ -27,22 +27,11 @@ afterAll(() => {
   rmSync(mountPoint, { recursive: true, force: true });
 });
 
-class Gate implements LogRecordExporter {
-  readonly memory = new InMemoryLogRecordExporter();
-  open = false;
-  export(records: ReadableLogRecord[], done: (r: ExportResult) => void): void {
-    if (this.open) this.memory.export(records, done);
-    else done({ code: ExportResultCode.FAILED, error: new Error("collector down") });
-  }
-  shutdown = async () => undefined;
-  forceFlush = async () => undefined;
-  records = () => this.memory.getFinishedLogRecords();
-}
 
 function setup(overflow: OverflowPolicy, dir: string) {
   const lines: string[] = [];
   diag.setLogger({ error: (m) => void lines.push(`E ${m}`), warn: (m) => void lines.push(`W ${m}`), info: () => undefined, debug: () => undefined, verbose: () => undefined }, DiagLogLevel.WARN);
-  const exporter = new Gate();
+  const exporter = new GateExporter();
   const processor = new DurableLogRecordProcessor({
     exporter, directory: join(mountPoint, dir), overflow, segmentBytes: 64 * 1024, fsync: "never",
     retryInitialDelayMillis: 20, retryMaxDelayMillis: 50, scheduledDelayMillis: 5, flushTimeoutMillis: 5000, shutdownTimeoutMillis: 500,

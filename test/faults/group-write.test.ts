@@ -1,8 +1,9 @@
-import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
-import { InMemoryLogRecordExporter, LoggerProvider, type LogRecordExporter, type ReadableLogRecord } from "@opentelemetry/sdk-logs";
+
+import { LoggerProvider } from "@opentelemetry/sdk-logs";
 import { describe, expect, it, vi } from "vitest";
 import { AuditLogger, DurableLogRecordProcessor } from "otel-auth-audit";
 import { useCleanup } from "../helpers/cleanup.js";
+import { GateExporter } from "../helpers/gate-exporter.js";
 
 // The spool writes the records of one event-loop turn with one write per segment. A write that
 // fails half-way through such a group (an error, or a short write and then an error, before or
@@ -28,16 +29,8 @@ vi.mock("node:fs", async (importOriginal) => {
 
 const { cleanup, tempDir } = useCleanup();
 
-class Gate implements LogRecordExporter {
-  readonly memory = new InMemoryLogRecordExporter();
-  open = false;
-  export(records: ReadableLogRecord[], done: (r: ExportResult) => void): void {
-    if (this.open) this.memory.export(records, done);
-    else done({ code: ExportResultCode.FAILED, error: new Error("collector down") });
-  }
-  shutdown = async () => undefined;
-  forceFlush = async () => undefined;
-  ids = () => this.memory.getFinishedLogRecords().map((r) => r.attributes["audit.id"] as string).filter((id) => id?.startsWith("g"));
+class Gate extends GateExporter {
+  ids = () => this.records().map((r) => r.attributes["audit.id"] as string).filter((id) => id?.startsWith("g"));
 }
 
 function open(directory: string, exporter: Gate) {
