@@ -1,4 +1,3 @@
-
 import { LoggerProvider } from "@opentelemetry/sdk-logs";
 import { describe, expect, it, vi } from "vitest";
 import { AuditLogger, DurableLogRecordProcessor } from "otel-auth-audit";
