@@ -7,7 +7,7 @@ const leaf = (i: number) => createHash("sha256").update(`leaf-${i}`).digest();
 const idle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe("MerkleTree with leaves hashed in later", () => {
-  it("gives the RFC 6962 root whenever it is asked, whether the leaves were folded at idle time, by a root, or by the pending bound", async () => {
+  it("gives the RFC 6962 root whenever it is asked, whether the leaves were folded by a root or by the batch bound, with the event loop run in between or not", async () => {
     await fc.assert(
       fc.asyncProperty(
         // a script of steps: append n leaves, ask for the root, or let the event loop run
