@@ -250,9 +250,10 @@ export async function interleave<K extends string>(
   ];
   // every variant's background work (exports, store writes, end-of-turn work, the immediates it
   // queued) is done before a block starts, so none of it runs in, or is charged to, another block
+  const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
   const settleAll = async () => {
     for (const [, v] of entries) await v.settle?.();
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await turn();
   };
   for (let round = 0; round < warmup + rounds; round++) {
     for (const [, v] of entries) await v.prepare?.(ops);
@@ -268,7 +269,9 @@ export async function interleave<K extends string>(
       const t0 = process.hrtime.bigint();
       await v.run(ops);
       const t1 = process.hrtime.bigint();
+      // what the block left for the next turns (its settle step, and the immediates that queued) is its own cost
       await v.settle?.();
+      await turn();
       const cpu = process.cpuUsage(cpu0);
       const bytes = meter.stop();
       if (round < warmup) continue;
