@@ -90,7 +90,7 @@ const r = await untilQuiet("emit per record", async () => {
         settle: () => audit.provider.forceFlush(),
       },
     },
-    { twins: ["bare", "bare_control"], rounds: Number(process.env.BENCH_ROUNDS ?? 40), ops: Number(process.env.EMIT_OPS ?? 4000), warmup: 4, warmOps: Number(process.env.EMIT_WARM_OPS ?? 400) },
+    { twins: ["bare", "bare_control"], rounds: Number(process.env.BENCH_ROUNDS ?? 64), ops: Number(process.env.EMIT_OPS ?? 4000), warmup: 4, warmOps: Number(process.env.EMIT_WARM_OPS ?? 400) },
   );
   // the twins ran back to back in every round: the median of their per-round ratios is the noise
   return { stats, control: pairedRatio(stats.bare_control.samples.wall, stats.bare.samples.wall).median };
