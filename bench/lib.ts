@@ -240,6 +240,7 @@ export async function interleave<K extends string>(
   const rnd = random(0x5eed);
   // the twins share one slot of the design; every other variant has a slot of its own
   const [first, second] = (twins ?? []).map((t) => entries.findIndex(([k]) => k === t));
+  if (twins && (first < 0 || second < 0 || first === second)) throw new Error(`interleave: twins ${twins.join(", ")} are not two of the variants`);
   const slots = entries.map((_, i) => i).filter((i) => twins === undefined || i !== second);
   const cycle = slots.length % 2 ? 2 * slots.length : slots.length;
   const expand = (order: number[], k: number) =>
