@@ -90,6 +90,16 @@ export function bootstrapRatioCI(a: number[], b: number[], seed = 2): [number, n
   return [quantile(ratios, 0.025), quantile(ratios, 0.975)];
 }
 
+/**
+ * The median of the per-round ratios a[i] / b[i], with a bootstrap 95 % interval. The two samples
+ * of a round were taken within a second or so, so a slow spell of the machine moves that round's
+ * ratio, while a ratio of two medians can pick its two medians from different spells.
+ */
+export function pairedRatio(a: number[], b: number[], seed = 4): Stat {
+  const ratios = a.slice(0, b.length).map((x, i) => x / b[i]);
+  return { median: median(ratios), ci: bootstrapMedianCI(ratios, seed) };
+}
+
 /** Per-operation samples of one variant, one entry per round. */
 export interface Samples {
   /** Wall time per op, µs (the ops only). */
@@ -135,6 +145,12 @@ export interface InterleaveOptions {
    * would time the recompilation; a server running the same code all the time never pays it.
    */
   warmOps?: number;
+  /**
+   * The control pair: two identical variants that run back to back in every round (which one
+   * first alternates from one design cycle to the next), so both blocks meet the same spell of the
+   * machine and their per-round ratio is the harness's own noise, not the neighbours' load.
+   */
+  twins?: [string, string];
 }
 
 /**
@@ -174,6 +190,26 @@ function shuffled(n: number, rnd: () => number): number[] {
 }
 
 /**
+ * The orders of `rounds` rounds of n variants, balanced for position and for neighbour (a
+ * Williams design): in every cycle of n rounds (2n when n is odd) each variant runs once in each
+ * position and right after each other variant once. A block can carry a cost into the next one
+ * (the heap and the JIT state a heavy variant leaves); plain random orders let one variant follow
+ * the heavy one far more often than its twin (the same seed, so in every run). Each cycle relabels
+ * the variants and shuffles its rows at random (seeded), which keeps the balance.
+ */
+export function balancedOrders(n: number, rounds: number, rnd: () => number): number[][] {
+  const base = Array.from({ length: n }, (_, k) => (k % 2 ? (k + 1) >> 1 : (n - (k >> 1)) % n)); // 0, 1, n−1, 2, n−2 …
+  const rows = Array.from({ length: n }, (_, i) => base.map((x) => (x + i) % n));
+  if (n % 2) rows.push(...rows.map((row) => [...row].reverse()));
+  const orders: number[][] = [];
+  while (orders.length < rounds) {
+    const label = shuffled(n, rnd);
+    for (const r of shuffled(rows.length, rnd)) orders.push(rows[r].map((x) => label[x]));
+  }
+  return orders.slice(0, rounds);
+}
+
+/**
  * A full garbage collection between samples, so one variant's garbage is not collected inside
  * the next one's timing (V8's gc() exposed at run time, as benchmark harnesses do).
  */
@@ -194,7 +230,7 @@ const collectGarbage: () => void = (() => {
  */
 export async function interleave<K extends string>(
   variants: Record<K, Variant | ((ops: number) => Promise<void> | void)>,
-  { rounds = 15, ops = 1000, warmup = 3, warmOps = 0 }: InterleaveOptions = {},
+  { rounds = 15, ops = 1000, warmup = 3, warmOps = 0, twins }: InterleaveOptions = {},
 ): Promise<Record<K, VariantStats>> {
   const entries = (Object.entries(variants) as Array<[K, Variant | ((ops: number) => Promise<void> | void)]>).map(
     ([k, v]) => [k, typeof v === "function" ? { run: v } : v] as [K, Variant],
@@ -202,16 +238,31 @@ export async function interleave<K extends string>(
   const samples = Object.fromEntries(entries.map(([k]) => [k, { wall: [], cpu: [], alloc: [] } as Samples])) as Record<K, Samples>;
   const meter = allocationMeter();
   const rnd = random(0x5eed);
+  // the twins share one slot of the design; every other variant has a slot of its own
+  const [first, second] = (twins ?? []).map((t) => entries.findIndex(([k]) => k === t));
+  if (twins && (first < 0 || second < 0 || first === second)) throw new Error(`interleave: twins ${twins.join(", ")} are not two of the variants`);
+  const slots = entries.map((_, i) => i).filter((i) => twins === undefined || i !== second);
+  const cycle = slots.length % 2 ? 2 * slots.length : slots.length;
+  const expand = (order: number[], k: number) =>
+    order.flatMap((slot) => (twins !== undefined && slots[slot] === first ? (Math.floor(k / cycle) % 2 ? [second, first] : [first, second]) : [slots[slot]]));
+  const orders = [
+    ...Array.from({ length: warmup }, (_, k) => expand(shuffled(slots.length, rnd), k)),
+    ...balancedOrders(slots.length, rounds, rnd).map(expand),
+  ];
+  // every variant's background work (exports, store writes, end-of-turn work, the immediates it
+  // queued) is done before a block starts, so none of it runs in, or is charged to, another block
+  const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+  const settleAll = async () => {
+    for (const [, v] of entries) await v.settle?.();
+    await turn();
+  };
   for (let round = 0; round < warmup + rounds; round++) {
     for (const [, v] of entries) await v.prepare?.(ops);
-    for (const [, v] of entries) await v.settle?.();
-    const order = shuffled(entries.length, rnd);
+    const order = orders[round];
     for (let i = 0; i < entries.length; i++) {
       const [name, v] = entries[order[i]];
-      if (warmOps > 0 && !v.prepare) {
-        await v.run(warmOps);
-        await v.settle?.();
-      }
+      if (warmOps > 0 && !v.prepare) await v.run(warmOps);
+      await settleAll();
       // the garbage of the variant before is collected now, not inside this one's timing
       collectGarbage();
       meter.start();
@@ -219,7 +270,9 @@ export async function interleave<K extends string>(
       const t0 = process.hrtime.bigint();
       await v.run(ops);
       const t1 = process.hrtime.bigint();
+      // what the block left for the next turns (its settle step, and the immediates that queued) is its own cost
       await v.settle?.();
+      await turn();
       const cpu = process.cpuUsage(cpu0);
       const bytes = meter.stop();
       if (round < warmup) continue;
@@ -264,16 +317,20 @@ export async function untilQuiet<T extends { control: number }>(
   return { ...last!, noiseOk: false, attempts };
 }
 
-/** A figure comparing a variant with its baseline: medians of wall time, with CIs. */
-export function ratioFigure(value: VariantStats, baseline: VariantStats, noiseOk: boolean, unit = "µs/request"): Figure {
+/**
+ * A figure comparing a variant with its baseline: medians of wall time, with CIs. `ratio` is the
+ * ratio of the medians, or with `perRound` the median of the per-round ratios (pairedRatio).
+ */
+export function ratioFigure(value: VariantStats, baseline: VariantStats, noiseOk: boolean, unit = "µs/request", perRound = false): Figure {
+  const paired = perRound ? pairedRatio(value.samples.wall, baseline.samples.wall) : undefined;
   return {
     value: round(value.wall.median),
     unit,
     baseline: round(baseline.wall.median),
-    ratio: round(value.wall.median / baseline.wall.median, 4),
+    ratio: round(paired?.median ?? value.wall.median / baseline.wall.median, 4),
     ci: value.wall.ci.map((x) => round(x)) as [number, number],
     baseline_ci: baseline.wall.ci.map((x) => round(x)),
-    ratio_ci: bootstrapRatioCI(value.samples.wall, baseline.samples.wall).map((x) => round(x, 4)) as [number, number],
+    ratio_ci: (paired?.ci ?? bootstrapRatioCI(value.samples.wall, baseline.samples.wall)).map((x) => round(x, 4)) as [number, number],
     cpu_us: round(value.cpu.median),
     baseline_cpu_us: round(baseline.cpu.median),
     cpu_ratio: round(value.cpu.median / baseline.cpu.median, 4),
@@ -292,10 +349,12 @@ export function statsTable<K extends string>(stats: Record<K, VariantStats>, bas
   const ci = (s: Stat) => `${s.median.toFixed(digits(s.median))} [${s.ci[0].toFixed(digits(s.median))}–${s.ci[1].toFixed(digits(s.median))}]`;
   return (Object.entries(stats) as Array<[K, VariantStats]>).map(([name, s]) => {
     const r = bootstrapRatioCI(s.samples.wall, b.samples.wall);
+    const paired = pairedRatio(s.samples.wall, b.samples.wall);
     return {
       variant: name,
       "wall µs [95% CI]": ci(s.wall),
       "ratio [95% CI]": `${(s.wall.median / b.wall.median).toFixed(3)} [${r[0].toFixed(3)}–${r[1].toFixed(3)}]`,
+      "per-round ratio [95% CI]": `${paired.median.toFixed(3)} [${paired.ci[0].toFixed(3)}–${paired.ci[1].toFixed(3)}]`,
       "CPU µs": ci(s.cpu),
       "CPU ratio": (s.cpu.median / b.cpu.median).toFixed(3),
       "heap KB/op": (s.alloc.median / 1024).toFixed(1),
