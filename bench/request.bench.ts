@@ -6,13 +6,15 @@
  *     (pipeline + database store) on node:sqlite; then bare vs default on PostgreSQL;
  *   get-session (not audited: only the matcher runs);
  *   sign-in with real scrypt.
- * Each group is measured again (BENCH_ATTEMPTS, default 3) while its control pair lies outside
- * [0.98, 1.02]; a group that never holds is printed and stored as VOID (`noise_ok: false`).
+ * The control twins run back to back in every round, and every ratio is the median of per-round
+ * ratios (a busy round slows both sides of it). Each group is measured again (BENCH_ATTEMPTS,
+ * default 3) while its control pair lies outside [0.98, 1.02]; a group that never holds is printed
+ * and stored as VOID (`noise_ok: false`).
  *   npm run bench -- request          BENCH_ROUNDS=40 scales the rounds
  */
 import pg from "pg";
 import { benchApp, type BenchApp } from "./apps.js";
-import { interleave, printTable, ratioFigure, round, statsTable, untilQuiet, writeFigures, type Figure, type VariantStats } from "./lib.js";
+import { interleave, pairedRatio, printTable, ratioFigure, round, statsTable, untilQuiet, writeFigures, type Figure, type VariantStats } from "./lib.js";
 import { startPostgres } from "./postgres.js";
 
 const SCALE = Number(process.env.BENCH_ROUNDS ?? 25) / 25;
@@ -48,7 +50,8 @@ const show = (title: string, stats: Record<string, VariantStats>, baseline: stri
   console.log(`\n${title} — ${held ? "noise check held" : "VOID: noise check failed"} (attempts: ${attempts})`);
   printTable(statsTable(stats, baseline));
 };
-const control = (a: VariantStats, b: VariantStats) => a.wall.median / b.wall.median;
+// the twins run back to back in every round: the median of their per-round ratios is the noise
+const control = (a: VariantStats, b: VariantStats) => pairedRatio(a.samples.wall, b.samples.wall).median;
 /** The gate is the control's median ratio; a control whose interval is wider than ±5 % held by luck, and says so. */
 const noiseRow = (group: string, held: boolean, f: Figure) => {
   const [lo, hi] = f.ratio_ci ?? [0, Infinity];
@@ -68,16 +71,16 @@ const noiseRow = (group: string, held: boolean, f: Figure) => {
   const r = await untilQuiet("sign-out (node:sqlite)", async () => {
     const stats = await interleave(
       { bare: signOut(apps.bare), bare_control: signOut(apps.bare_control), hook: signOut(apps.hook), pipeline: signOut(apps.pipeline), stored: signOut(apps.stored) },
-      { rounds: rounds(25), ops: 40, warmup: 3 },
+      { twins: ["bare", "bare_control"], rounds: rounds(24), ops: 40, warmup: 3 },
     );
     return { stats, control: control(stats.bare_control, stats.bare) };
   });
   show("sign-out, node:sqlite", r.stats, "bare", r.noiseOk, r.attempts);
   const s = r.stats;
-  figures["request.control_ratio"] = { ...ratioFigure(s.bare_control, s.bare, r.noiseOk, "ratio"), value: round(r.control, 4), attempts: r.attempts, limits: [0.98, 1.02] };
-  figures["request.sign_out_hook_vs_bare"] = ratioFigure(s.hook, s.bare, r.noiseOk);
-  figures["request.sign_out_vs_bare"] = ratioFigure(s.pipeline, s.bare, r.noiseOk);
-  figures["request.sign_out_stored_vs_bare"] = ratioFigure(s.stored, s.bare, r.noiseOk);
+  figures["request.control_ratio"] = { ...ratioFigure(s.bare_control, s.bare, r.noiseOk, "ratio", true), value: round(r.control, 4), attempts: r.attempts, limits: [0.98, 1.02] };
+  figures["request.sign_out_hook_vs_bare"] = ratioFigure(s.hook, s.bare, r.noiseOk, undefined, true);
+  figures["request.sign_out_vs_bare"] = ratioFigure(s.pipeline, s.bare, r.noiseOk, undefined, true);
+  figures["request.sign_out_stored_vs_bare"] = ratioFigure(s.stored, s.bare, r.noiseOk, undefined, true);
   summary.push(noiseRow("sign-out sqlite", r.noiseOk, figures["request.control_ratio"]));
   for (const app of Object.values(apps)) await app.close();
 }
@@ -88,14 +91,14 @@ const noiseRow = (group: string, held: boolean, f: Figure) => {
   const r = await untilQuiet("get-session", async () => {
     const stats = await interleave(
       { bare: getSession(apps.bare), bare_control: getSession(apps.bare_control), pipeline: getSession(apps.pipeline), stored: getSession(apps.stored) },
-      { rounds: rounds(25), ops: 60, warmup: 3 },
+      { twins: ["bare", "bare_control"], rounds: rounds(24), ops: 60, warmup: 3 },
     );
     return { stats, control: control(stats.bare_control, stats.bare) };
   });
   show("get-session (not audited)", r.stats, "bare", r.noiseOk, r.attempts);
-  figures["request.get_session_control_ratio"] = { ...ratioFigure(r.stats.bare_control, r.stats.bare, r.noiseOk, "ratio"), value: round(r.control, 4), attempts: r.attempts };
-  figures["request.get_session_vs_bare"] = ratioFigure(r.stats.pipeline, r.stats.bare, r.noiseOk);
-  figures["request.get_session_stored_vs_bare"] = ratioFigure(r.stats.stored, r.stats.bare, r.noiseOk);
+  figures["request.get_session_control_ratio"] = { ...ratioFigure(r.stats.bare_control, r.stats.bare, r.noiseOk, "ratio", true), value: round(r.control, 4), attempts: r.attempts };
+  figures["request.get_session_vs_bare"] = ratioFigure(r.stats.pipeline, r.stats.bare, r.noiseOk, undefined, true);
+  figures["request.get_session_stored_vs_bare"] = ratioFigure(r.stats.stored, r.stats.bare, r.noiseOk, undefined, true);
   summary.push(noiseRow("get-session", r.noiseOk, figures["request.get_session_control_ratio"]));
   for (const app of Object.values(apps)) await app.close();
 }
@@ -123,13 +126,13 @@ const noiseRow = (group: string, held: boolean, f: Figure) => {
       const r = await untilQuiet("sign-out (PostgreSQL)", async () => {
         const stats = await interleave(
           { bare: signOut(apps.bare), bare_control: signOut(apps.bare_control), stored: signOut(apps.stored) },
-          { rounds: rounds(20), ops: 30, warmup: 2 },
+          { twins: ["bare", "bare_control"], rounds: rounds(20), ops: 30, warmup: 2 },
         );
         return { stats, control: control(stats.bare_control, stats.bare) };
       });
       show("sign-out, PostgreSQL (local cluster)", r.stats, "bare", r.noiseOk, r.attempts);
-      figures["request.pg_control_ratio"] = { ...ratioFigure(r.stats.bare_control, r.stats.bare, r.noiseOk, "ratio"), value: round(r.control, 4), attempts: r.attempts };
-      figures["request.sign_out_stored_pg_vs_bare"] = ratioFigure(r.stats.stored, r.stats.bare, r.noiseOk);
+      figures["request.pg_control_ratio"] = { ...ratioFigure(r.stats.bare_control, r.stats.bare, r.noiseOk, "ratio", true), value: round(r.control, 4), attempts: r.attempts };
+      figures["request.sign_out_stored_pg_vs_bare"] = ratioFigure(r.stats.stored, r.stats.bare, r.noiseOk, undefined, true);
       summary.push(noiseRow("sign-out postgres", r.noiseOk, figures["request.pg_control_ratio"]));
       for (const app of Object.values(apps)) await app.close();
     } finally {
@@ -143,12 +146,12 @@ const noiseRow = (group: string, held: boolean, f: Figure) => {
 {
   const apps = { bare: await benchApp("bare", { scrypt: true }), bare_control: await benchApp("bare", { scrypt: true }), stored: await benchApp("stored", { scrypt: true }) };
   const r = await untilQuiet("sign-in (scrypt)", async () => {
-    const stats = await interleave({ bare: signIn(apps.bare), bare_control: signIn(apps.bare_control), stored: signIn(apps.stored) }, { rounds: rounds(9), ops: 4, warmup: 1 });
+    const stats = await interleave({ bare: signIn(apps.bare), bare_control: signIn(apps.bare_control), stored: signIn(apps.stored) }, { twins: ["bare", "bare_control"], rounds: rounds(10), ops: 4, warmup: 1 });
     return { stats, control: control(stats.bare_control, stats.bare) };
   });
   show("sign-in (scrypt)", r.stats, "bare", r.noiseOk, r.attempts);
-  figures["request.sign_in_control_ratio"] = { ...ratioFigure(r.stats.bare_control, r.stats.bare, r.noiseOk, "ratio"), value: round(r.control, 4), attempts: r.attempts };
-  figures["request.sign_in_vs_bare"] = ratioFigure(r.stats.stored, r.stats.bare, r.noiseOk);
+  figures["request.sign_in_control_ratio"] = { ...ratioFigure(r.stats.bare_control, r.stats.bare, r.noiseOk, "ratio", true), value: round(r.control, 4), attempts: r.attempts };
+  figures["request.sign_in_vs_bare"] = ratioFigure(r.stats.stored, r.stats.bare, r.noiseOk, undefined, true);
   summary.push(noiseRow("sign-in scrypt", r.noiseOk, figures["request.sign_in_control_ratio"]));
   for (const app of Object.values(apps)) await app.close();
 }
