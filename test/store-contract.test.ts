@@ -24,8 +24,33 @@ import { createTestAudit } from "otel-auth-audit/testing";
 import { createStoreApp, type Backend } from "./helpers/store-app.js";
 import { attachDirectInsert } from "../src/store/direct-insert.js";
 import type { DatabaseSync } from "node:sqlite";
+import { recordBothShapes } from "./helpers/store-rows.js";
 
 const PASSWORD = "correct-horse-battery-1";
+
+/**
+ * Property: with inserts failing on a generated pattern (set through `fail`), every record is
+ * stored once or reported to onWriteError once, never both, never neither.
+ */
+function storedOrReportedOnce(app: Awaited<ReturnType<typeof setup>>, reported: string[], fail: (failing: () => boolean) => void) {
+  return fc.assert(
+    fc.asyncProperty(fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }), fc.integer({ min: 1, max: 20 }), async (pattern, count) => {
+      let i = 0;
+      fail(() => pattern[i++ % pattern.length]! && pattern[(i * 7) % pattern.length]!);
+      reported.length = 0;
+      app.database!.exec("DELETE FROM auditLog");
+      const events = await Promise.all(Array.from({ length: count }, (_, n) => app.plugin.audit.logger.record({ action: `fault:${n}`, outcome: "success" })));
+      await app.plugin.audit.flush();
+      const stored = app.database!.prepare("SELECT id FROM auditLog").all().map((r) => r.id as string);
+      expect(new Set(stored).size).toBe(stored.length);
+      for (const event of events) {
+        const times = stored.filter((id) => id === event!.id).length + reported.filter((id) => id === event!.id).length;
+        expect(times, event!.action).toBe(1);
+      }
+    }),
+    { numRuns: 6 },
+  );
+}
 
 async function setup(backend: Backend, pluginOptions: Parameters<typeof auditLog>[0] = {}, authOptions: Record<string, unknown> = {}) {
   const t = createTestAudit();
@@ -292,24 +317,7 @@ describe("batched database writes", () => {
     const create = vi.spyOn((await direct.auth.$context).adapter, "create");
     const rowsOf = async (app: typeof direct) => {
       const { userId } = await app.signUp("same@example.com");
-      const input = {
-        action: "admin:user-export",
-        outcome: "failure" as const,
-        userId,
-        sessionId: "s-1",
-        actorId: "admin-1",
-        ipAddress: "203.0.113.9",
-        userAgent: "UA/1",
-        method: "POST",
-        path: "/x",
-        statusCode: 403,
-        error: "FORBIDDEN",
-        metadata: { reason: "quota", nested: { n: 2 } },
-        time: new Date("2026-11-30T12:00:00.123Z"),
-        id: "0193a0b0-0000-7000-8000-000000000001",
-      };
-      await app.plugin.audit.logger.record(input);
-      await app.plugin.audit.logger.record({ ...input, id: "0193a0b0-0000-7000-8000-000000000002", userId: null, metadata: undefined, statusCode: undefined });
+      await recordBothShapes(app.plugin.audit.logger, userId);
       await app.plugin.audit.flush();
       const rows = app.database!.prepare("SELECT * FROM audit_trail ORDER BY id").all();
       const read = await app.plugin.audit.list({ limit: 10 });
@@ -385,23 +393,7 @@ describe("the database store under random insert faults", () => {
     await app.auth.$context;
     let failing = (): boolean => false;
     const faults = injectInsertFaults(app.database!, () => failing());
-    await fc.assert(
-      fc.asyncProperty(fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }), fc.integer({ min: 1, max: 20 }), async (pattern, count) => {
-        let i = 0;
-        failing = () => pattern[i++ % pattern.length]! && pattern[(i * 7) % pattern.length]!;
-        reported.length = 0;
-        app.database!.exec("DELETE FROM auditLog");
-        const events = await Promise.all(Array.from({ length: count }, (_, n) => app.plugin.audit.logger.record({ action: `fault:${n}`, outcome: "success" })));
-        await app.plugin.audit.flush();
-        const stored = app.database!.prepare("SELECT id FROM auditLog").all().map((r) => r.id as string);
-        expect(new Set(stored).size).toBe(stored.length);
-        for (const event of events) {
-          const times = stored.filter((id) => id === event!.id).length + reported.filter((id) => id === event!.id).length;
-          expect(times, event!.action).toBe(1);
-        }
-      }),
-      { numRuns: 6 },
-    );
+    await storedOrReportedOnce(app, reported, (f) => (failing = f));
     expect(faults.injected).toBeGreaterThan(0); // the faults did happen
   }, 60_000);
 
@@ -430,23 +422,7 @@ describe("the database store under random insert faults", () => {
       (transaction as (cb: (trx: Record<string, unknown>) => Promise<unknown>) => Promise<unknown>)((trx) =>
         callback({ ...trx, create: flaky((trx.create as (a: unknown) => Promise<unknown>).bind(trx) as never) }),
       )) as never);
-    await fc.assert(
-      fc.asyncProperty(fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }), fc.integer({ min: 1, max: 20 }), async (faults, count) => {
-        let i = 0;
-        failing = () => faults[i++ % faults.length]! && faults[(i * 7) % faults.length]!;
-        reported.length = 0;
-        app.database!.exec("DELETE FROM auditLog");
-        const events = await Promise.all(Array.from({ length: count }, (_, n) => app.plugin.audit.logger.record({ action: `fault:${n}`, outcome: "success" })));
-        await app.plugin.audit.flush();
-        const stored = app.database!.prepare("SELECT id FROM auditLog").all().map((r) => r.id as string);
-        expect(new Set(stored).size).toBe(stored.length);
-        for (const event of events) {
-          const times = stored.filter((id) => id === event!.id).length + reported.filter((id) => id === event!.id).length;
-          expect(times, event!.action).toBe(1);
-        }
-      }),
-      { numRuns: 6 },
-    );
+    await storedOrReportedOnce(app, reported, (f) => (failing = f));
     expect(injected).toBeGreaterThan(0); // the faults did happen
   }, 60_000);
 });

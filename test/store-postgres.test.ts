@@ -12,6 +12,7 @@ import { createTestAudit } from "otel-auth-audit/testing";
 import { attachDirectInsert } from "../src/store/direct-insert.js";
 import { createAuthApp } from "./helpers/auth-app.js";
 import { startPostgres, type Postgres } from "./app/helpers/next-postgres.js";
+import { recordBothShapes } from "./helpers/store-rows.js";
 
 const installed = existsSync("/usr/lib/postgresql");
 
@@ -52,24 +53,7 @@ describe.skipIf(!installed)("the database store on PostgreSQL", () => {
     const rowsOf = async (a: typeof direct) => {
       const r = await a.post("/sign-up/email", { email: "same@example.com", password: "correct-horse-battery-1", name: "S" });
       expect(r.status).toBe(200);
-      const input = {
-        action: "admin:user-export",
-        outcome: "failure" as const,
-        userId: r.json.user.id as string,
-        sessionId: "s-1",
-        actorId: "admin-1",
-        ipAddress: "203.0.113.9",
-        userAgent: "UA/1",
-        method: "POST",
-        path: "/x",
-        statusCode: 403,
-        error: "FORBIDDEN",
-        metadata: { reason: "quota", nested: { n: 2 } },
-        time: new Date("2026-11-30T12:00:00.123Z"),
-        id: "0193a0b0-0000-7000-8000-000000000001",
-      };
-      await a.plugin.audit.logger.record(input);
-      await a.plugin.audit.logger.record({ ...input, id: "0193a0b0-0000-7000-8000-000000000002", userId: null, metadata: undefined, statusCode: undefined });
+      await recordBothShapes(a.plugin.audit.logger, r.json.user.id as string);
       await a.plugin.audit.flush();
       const rows = (await a.pool.query(`SELECT * FROM audit_trail ORDER BY id`)).rows as Record<string, unknown>[];
       const read = await a.plugin.audit.list({ limit: 10 });
