@@ -1,24 +1,18 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readOtlpJson, verifyRecords } from "otel-auth-audit/verify";
 import { verifyFilesParallel } from "../src/verify/parallel.js";
 import { KEY, makeLog, publicKey, toOtlpJson } from "./helpers/chain-log.js";
+import { jsonlFiles } from "./helpers/jsonl-files.js";
 
-const dir = mkdtempSync(join(tmpdir(), "otel-auth-audit-verify-parallel-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let n = 0;
-const fileOf = (lines: string[]) => {
-  const path = join(dir, `log-${n++}.jsonl`);
-  writeFileSync(path, lines.join("\n") + "\n");
-  return path;
-};
+const files = jsonlFiles("otel-auth-audit-verify-parallel-");
+afterAll(files.remove);
+const fileOf = files.fileOf;
 const exact = (lines: string[], requireClosed = true) => verifyRecords(readOtlpJson(lines.join("\n")), { key: KEY, publicKey, requireClosed });
 
 /** One record per line, the chains interleaved as several processes' exports would be. */
-let lines: string[] = [];
+const lines: string[] = [];
 let open: string[] = [];
 beforeAll(async () => {
   const log = await makeLog({ chains: 3, perChain: 60, checkpointEvery: 7 });

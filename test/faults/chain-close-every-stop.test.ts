@@ -1,11 +1,12 @@
-import { ExportResultCode } from "@opentelemetry/core";
-import { LoggerProvider, type LogRecordExporter, type ReadableLogRecord } from "@opentelemetry/sdk-logs";
+
+import { LoggerProvider, type ReadableLogRecord } from "@opentelemetry/sdk-logs";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { AuditLogger, auditProcessors, setupAudit } from "otel-auth-audit";
 import { verifyRecords } from "otel-auth-audit/verify";
+import { captureExporter } from "../helpers/capture-exporter.js";
 
 // Every way of stopping closes the chain, whatever carries the records (disk spool or the SDK's
 // Batch processor): `verify --require-closed` passes on what was exported.
@@ -21,18 +22,6 @@ const spool = () => {
   return { directory };
 };
 
-function capture(): LogRecordExporter & { records: ReadableLogRecord[] } {
-  const records: ReadableLogRecord[] = [];
-  return {
-    records,
-    export: (batch, done) => {
-      records.push(...batch);
-      done({ code: ExportResultCode.SUCCESS });
-    },
-    shutdown: async () => {},
-    forceFlush: async () => {},
-  };
-}
 
 const integrity = { key: KEY, checkpointIntervalMs: 0, checkpointEvery: 3 };
 
@@ -50,7 +39,7 @@ describe("the chain closes for every way of stopping", () => {
   for (const durable of [true, false] as const) {
     const how = durable ? "disk spool" : "Batch processor";
     it(`setupAudit().shutdown() (${how})`, async () => {
-      const exporter = capture();
+      const exporter = captureExporter();
       const setup = setupAudit({ exporter, global: false, durable: durable ? spool() : false, integrity });
       await emit(setup.audit);
       await setup.shutdown();
@@ -58,7 +47,7 @@ describe("the chain closes for every way of stopping", () => {
     });
 
     it(`setupAudit().provider.shutdown() (${how})`, async () => {
-      const exporter = capture();
+      const exporter = captureExporter();
       const setup = setupAudit({ exporter, global: false, durable: durable ? spool() : false, integrity });
       await emit(setup.audit);
       await setup.provider.shutdown();
@@ -66,7 +55,7 @@ describe("the chain closes for every way of stopping", () => {
     });
 
     it(`a LoggerProvider of auditProcessors(), provider.shutdown() (${how})`, async () => {
-      const exporter = capture();
+      const exporter = captureExporter();
       const provider = new LoggerProvider({ processors: auditProcessors({ exporter, durable: durable ? spool() : false, integrity }) });
       await emit(new AuditLogger({ loggerProvider: provider }));
       await provider.shutdown();
@@ -75,7 +64,7 @@ describe("the chain closes for every way of stopping", () => {
   }
 
   it("shutdown twice, and a shutdown after an explicit close(), add no second final checkpoint", async () => {
-    const exporter = capture();
+    const exporter = captureExporter();
     const setup = setupAudit({ exporter, global: false, durable: spool(), integrity });
     await emit(setup.audit, 2);
     await setup.shutdown();

@@ -1,6 +1,5 @@
 import { logs } from "@opentelemetry/api";
-import { ExportResultCode } from "@opentelemetry/core";
-import { LoggerProvider, SimpleLogRecordProcessor, type LogRecordExporter, type ReadableLogRecord } from "@opentelemetry/sdk-logs";
+import { LoggerProvider, SimpleLogRecordProcessor, type ReadableLogRecord } from "@opentelemetry/sdk-logs";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,29 +8,17 @@ import { describe, expect, it, vi } from "vitest";
 import { AuditLogger, auditProcessors, setupAudit } from "otel-auth-audit";
 import { bindProcessors } from "../../src/pipeline.js";
 import { verifyRecords } from "otel-auth-audit/verify";
+import { captureExporter } from "../helpers/capture-exporter.js";
 
 const KEY = "close-test-key";
 
-/** Keeps what it is given, also across its own shutdown (the SDK's in-memory exporter forgets). */
-function capture(): LogRecordExporter & { records: ReadableLogRecord[] } {
-  const records: ReadableLogRecord[] = [];
-  return {
-    records,
-    export: (batch, done) => {
-      records.push(...batch);
-      done({ code: ExportResultCode.SUCCESS });
-    },
-    shutdown: async () => {},
-    forceFlush: async () => {},
-  };
-}
 
 const spool = () => ({ directory: mkdtempSync(join(tmpdir(), "oaa-close-")) });
 const closed = (records: ReadableLogRecord[]) => verifyRecords(records, { key: KEY, requireClosed: true });
 
 describe("chains close in the processors' own shutdown()", () => {
   it("NodeSDK with auditProcessors(), as the README sets it up: sdk.shutdown() closes the chain", async () => {
-    const exporter = capture();
+    const exporter = captureExporter();
     // no trace or metric exporters to a collector that is not there (they would slow shutdown)
     vi.stubEnv("OTEL_TRACES_EXPORTER", "none");
     vi.stubEnv("OTEL_METRICS_EXPORTER", "none");
@@ -52,7 +39,7 @@ describe("chains close in the processors' own shutdown()", () => {
   });
 
   it("NodeSDK with the audit processors in the app's one pipeline: the closing checkpoint reaches the app's own processor after them", async () => {
-    const exporter = capture();
+    const exporter = captureExporter();
     vi.stubEnv("OTEL_TRACES_EXPORTER", "none");
     vi.stubEnv("OTEL_METRICS_EXPORTER", "none");
     const sdk = new NodeSDK({
@@ -70,7 +57,7 @@ describe("chains close in the processors' own shutdown()", () => {
 
   it("provider.shutdown() of a plain LoggerProvider closes it, with or without bind()", async () => {
     for (const bind of [true, false]) {
-      const exporter = capture();
+      const exporter = captureExporter();
       const processors = auditProcessors({ exporter, durable: spool(), integrity: { key: KEY, checkpointIntervalMs: 0 } });
       const provider = new LoggerProvider({ processors });
       if (bind) bindProcessors(processors, provider);
@@ -82,14 +69,14 @@ describe("chains close in the processors' own shutdown()", () => {
   });
 
   it("setupAudit().shutdown() closes it once; an empty chain adds no record", async () => {
-    const exporter = capture();
+    const exporter = captureExporter();
     const setup = setupAudit({ exporter, global: false, durable: spool(), integrity: { key: KEY, checkpointIntervalMs: 0 } });
     await setup.audit.record({ action: "sign-out", outcome: "success", userId: "u" });
     await setup.shutdown();
     expect(exporter.records.filter((r) => r.attributes["audit.checkpoint.final"] === true)).toHaveLength(1);
     expect(closed(exporter.records).ok).toBe(true);
 
-    const idle = capture();
+    const idle = captureExporter();
     const quiet = setupAudit({ exporter: idle, global: false, durable: spool(), integrity: { key: KEY, checkpointIntervalMs: 0 } });
     await quiet.shutdown();
     expect(idle.records).toEqual([]);

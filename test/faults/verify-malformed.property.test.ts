@@ -1,6 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+
 import { Writable } from "node:stream";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,20 +8,16 @@ import { createTestAudit } from "otel-auth-audit/testing";
 import { runVerify } from "../../src/cli/verify.js";
 import { PARALLEL_MIN_BYTES, verifyFilesParallel } from "../../src/verify/parallel.js";
 import { KEY, makeLog, publicKey, toOtlpJson } from "../helpers/chain-log.js";
+import { jsonlFiles } from "../helpers/jsonl-files.js";
 
 // An OTLP AnyValue the wire cannot carry — two value fields, a field of the wrong JSON type, an
 // unknown field — or a timestamp that is not digits says different things to different readers
 // (`{"boolValue":"false"}` is true to one, "false" to another). verify must never prove such a
 // record: not verifyRecords, not the parallel fast path, not the CLI (small or ≥ 16 MiB file).
 
-const dir = mkdtempSync(join(tmpdir(), "oaa-verify-malformed-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let n = 0;
-const fileOf = (lines: string[]) => {
-  const path = join(dir, `log-${n++}.jsonl`);
-  writeFileSync(path, lines.join("\n") + "\n");
-  return path;
-};
+const files = jsonlFiles("oaa-verify-malformed-");
+afterAll(files.remove);
+const fileOf = files.fileOf;
 const cli = async (args: string[]) => {
   let stdout = "";
   const out = new Writable({ write: (c, _e, cb) => ((stdout += String(c)), cb()) });
