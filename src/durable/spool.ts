@@ -2,11 +2,14 @@ import { diag } from "@opentelemetry/api";
 import type { Resource } from "@opentelemetry/resources";
 import type { ReadableLogRecord } from "@opentelemetry/sdk-logs";
 import {
+  close,
   closeSync,
+  fdatasync,
   fdatasyncSync,
   fsyncSync,
   ftruncateSync,
   mkdirSync,
+  open,
   openSync,
   readdirSync,
   readFileSync,
@@ -143,6 +146,8 @@ export class Spool {
   /** Highest segment seq seen, so seqs never go back (the cursor names segments by seq). */
   #maxSeq = 0;
   #dirty = false;
+  /** An interval fdatasync is running on the thread pool. */
+  #syncing = false;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   /** Dictionary ids by object identity; written once per segment. */
@@ -185,7 +190,7 @@ export class Spool {
       this.#recover();
       this.#openActive(this.#maxSeq + 1);
       if (options.fsync === "interval") {
-        this.#timer = setInterval(() => this.sync(), options.fsyncIntervalMillis);
+        this.#timer = setInterval(() => this.#syncInBackground(), options.fsyncIntervalMillis);
         this.#timer.unref();
       }
     } catch (error) {
@@ -527,6 +532,35 @@ export class Spool {
     } catch (error) {
       diag.error("otel-auth-audit: spool fsync failed", error);
     }
+  }
+
+  /**
+   * The interval's fdatasync, on libuv's thread pool: a synchronous one would stall every request
+   * in flight for the disk's flush time (milliseconds) once per interval. It goes through a
+   * descriptor of its own, so a rotation or close meanwhile never closes the one being synced;
+   * Linux flushes the file's data whichever descriptor wrote it. A failure leaves the segment
+   * dirty for the next interval (and for the synchronous sync of a rotation or close).
+   */
+  #syncInBackground(): void {
+    if (!this.#dirty || this.#writeFd < 0 || this.#syncing) return;
+    this.#dirty = false;
+    this.#syncing = true;
+    const failed = (error: NodeJS.ErrnoException) => {
+      this.#syncing = false;
+      // a segment removed meanwhile was acknowledged: nothing of it needs the disk any more
+      if (error.code === "ENOENT") return;
+      this.#dirty = true;
+      diag.error("otel-auth-audit: spool fsync failed", error);
+    };
+    open(this.#active.path, "r+", (openError, fd) => {
+      if (openError) return failed(openError);
+      fdatasync(fd, (syncError) => {
+        close(fd, () => {
+          if (syncError) return failed(syncError);
+          this.#syncing = false;
+        });
+      });
+    });
   }
 
   close(): void {
