@@ -107,8 +107,15 @@ export class AuditLogger {
 
   /** Fills id, time and severity (overrides first, then inference). */
   complete(input: AuditEventInput): AuditEvent {
-    const base = { ...input, id: input.id ?? newEventId(), time: input.time ?? new Date() };
-    return { ...base, severity: input.severity ?? this.#severityOf(base) };
+    if (typeof this.#options.severity === "function") {
+      // the caller's function is handed the event without its severity, as documented
+      const base = { ...input, id: input.id ?? newEventId(), time: input.time ?? new Date() };
+      return { ...base, severity: input.severity ?? this.#severityOf(base) };
+    }
+    // one copy, filled in place: the same keys in the same order as the two copies above
+    const event = { ...input, id: input.id ?? newEventId(), time: input.time ?? new Date(), severity: input.severity } as AuditEvent;
+    event.severity ??= this.#severityOf(event);
+    return event;
   }
 
   /**
