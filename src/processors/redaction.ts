@@ -285,6 +285,8 @@ export class RedactionProcessor implements LogRecordProcessor {
    */
   #clean: Set<string> | undefined;
   #cleanIds: Set<string> | undefined;
+  /** Error codes kept as they are (`error.type`), on the same terms. */
+  #codes: Set<string> | undefined;
   /** #pairNameMatch as a function for pairSpans, made once. */
   #pairRule = (raw: string): RedactionStrategy | undefined => this.#pairNameMatch(raw);
 
@@ -321,6 +323,7 @@ export class RedactionProcessor implements LogRecordProcessor {
     if (pure) {
       this.#clean = new Set();
       this.#cleanIds = new Set();
+      this.#codes = new Set();
     }
     this.#idsSkipRuns = this.#patterns.every((p) => (p.bit & RUN_BITS) === 0 || ID_LOOKALIKE_PATTERNS.has(p.name));
     const usesHash =
@@ -428,8 +431,13 @@ export class RedactionProcessor implements LogRecordProcessor {
     if (value.length > this.#limits.maxStringLength) return name === "error.type" ? UNRECOGNISED_ERROR : name === "http.request.method" ? OTHER_VALUE : this.#mask;
     if (name === "http.request.method") return METHOD_SHAPE.test(value) ? value : OTHER_VALUE;
     if (name === "client.address" && isIP(value) !== 0) return value;
+    if (name === "error.type" && this.#codes?.has(value)) return value;
     const spans = this.#spans(value, true);
-    if (name === "error.type") return spans ? UNRECOGNISED_ERROR : boundedErrorCode(value);
+    if (name === "error.type") {
+      const code = spans ? UNRECOGNISED_ERROR : boundedErrorCode(value);
+      if (code === value && this.#codes) remember(this.#codes, value);
+      return code;
+    }
     return spans ? this.#replace(value, spans) : value;
   }
 
