@@ -722,7 +722,7 @@ export class RedactionProcessor implements LogRecordProcessor {
 
 /** Values up to this long are remembered clean; at most this many (emptied when full: a stream of new values cannot grow it). */
 const CLEAN_MAX_LENGTH = 512;
-const CLEAN_MAX_VALUES = 2048;
+const CLEAN_MAX_VALUES = 1024;
 
 function remember(clean: Set<string>, s: string): void {
   if (s.length > CLEAN_MAX_LENGTH) return;
