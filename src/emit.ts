@@ -107,8 +107,15 @@ export class AuditLogger {
 
   /** Fills id, time and severity (overrides first, then inference). */
   complete(input: AuditEventInput): AuditEvent {
-    const base = { ...input, id: input.id ?? newEventId(), time: input.time ?? new Date() };
-    return { ...base, severity: input.severity ?? this.#severityOf(base) };
+    if (typeof this.#options.severity === "function") {
+      // the caller's function is handed the event without its severity, as documented
+      const base = { ...input, id: input.id ?? newEventId(), time: input.time ?? new Date() };
+      return { ...base, severity: input.severity ?? this.#severityOf(base) };
+    }
+    // one copy, filled in place: the same keys in the same order as the two copies above
+    const event = { ...input, id: input.id ?? newEventId(), time: input.time ?? new Date(), severity: input.severity } as AuditEvent;
+    event.severity ??= this.#severityOf(event);
+    return event;
   }
 
   /**
@@ -319,8 +326,28 @@ function globalOr(fallback: (() => LoggerProvider | undefined) | undefined): Log
 
 /** A one-line human summary; the structured data lives in the attributes. */
 function bodyFor(event: AuditEvent): string {
-  return event.error ? `${event.action} ${event.outcome}: ${event.error}` : `${event.action} ${event.outcome}`;
+  const { action, outcome, error } = event;
+  if (typeof action !== "string" || (outcome !== "success" && outcome !== "failure") || (error && typeof error !== "string")) {
+    return error ? `${action} ${outcome}: ${error}` : `${action} ${outcome}`; // an unchecked event given to emit()
+  }
+  // one string per action, outcome and error code, made once: no new text per record, and the
+  // redaction that reads it finds it among the values it already knows clean
+  let known = bodies.get(action);
+  if (known === undefined) {
+    known = { success: { plain: `${action} success`, errors: new Map() }, failure: { plain: `${action} failure`, errors: new Map() } };
+    if (bodies.size < 1000) bodies.set(action, known);
+  }
+  const texts = known[outcome];
+  if (!error) return texts.plain;
+  let body = texts.errors.get(error);
+  if (body === undefined) {
+    body = `${texts.plain}: ${error}`;
+    if (texts.errors.size < 100) texts.errors.set(error, body);
+  }
+  return body;
 }
+/** Bodies per action (a small fixed set; bounded against callers that put ids in actions or error codes). */
+const bodies = new Map<string, Record<"success" | "failure", { plain: string; errors: Map<string, string> }>>();
 
 export function createAuditLogger(options: AuditLoggerOptions = {}): AuditLogger {
   parseOptions("createAuditLogger", auditLoggerOptionsSchema, options);

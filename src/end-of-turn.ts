@@ -23,7 +23,9 @@ let immediate: NodeJS.Immediate | undefined;
 let microtask = false;
 let settling = false;
 let exitHooked = false;
-let waiters: Array<() => void> = [];
+/** The resolve functions of the promises afterTurn handed out, and the value each resolves to. */
+let waiters: Array<(value: never) => void> = [];
+let values: unknown[] = [];
 
 export function atEndOfTurn(phase: TurnPhase, task: () => void, soon = false): void {
   phases[phase].push(task);
@@ -54,8 +56,10 @@ export function settleTurn(): void {
     settling = false;
   }
   const done = waiters;
+  const results = values;
   waiters = [];
-  for (const resolve of done) resolve();
+  values = [];
+  for (let i = 0; i < done.length; i++) done[i]!(results[i] as never);
 }
 
 /**
@@ -64,7 +68,17 @@ export function settleTurn(): void {
  */
 export function afterTurn<T>(value: T): Promise<T> {
   if (phases.chain.length === 0 && phases.write.length === 0) return Promise.resolve(value);
-  return new Promise<T>((resolve) => waiters.push(() => resolve(value)));
+  // one promise and its resolve function per record: no closures of its own (a turn can hold thousands)
+  const promise = new Promise<T>(capture);
+  waiters.push(captured!);
+  values.push(value);
+  return promise;
+}
+
+let captured: ((value: never) => void) | undefined;
+/** The executor of afterTurn's promises: hands the resolve function out synchronously. */
+function capture(resolve: (value: never) => void): void {
+  captured = resolve;
 }
 
 function runAll(tasks: Array<() => void>): void {

@@ -22,6 +22,21 @@ const MEDIUM_PATTERN = /^(sign-in|sign-out|sign-up)(:|$)/;
  * sign-in/out; low otherwise. unban-user and stop-impersonating are not critical.
  */
 export function inferSeverity(action: string, outcome: AuditOutcome): AuditSeverity {
+  const known = outcome === "failure" ? inferredFailures : inferredSuccesses;
+  let severity = known.get(action);
+  if (severity === undefined) {
+    severity = infer(action, outcome);
+    // actions come from a small fixed set; the bound guards against callers that put ids in them
+    if (known.size < 1000) known.set(action, severity);
+  }
+  return severity;
+}
+
+/** inferSeverity's answers per action, one table per outcome (only `failure` changes the answer). */
+const inferredSuccesses = new Map<string, AuditSeverity>();
+const inferredFailures = new Map<string, AuditSeverity>();
+
+function infer(action: string, outcome: AuditOutcome): AuditSeverity {
   if (CRITICAL_ACTIONS.has(action)) return "critical";
   if (outcome === "failure" && SIGN_IN_STEP.test(action)) return "high";
   if (HIGH_PATTERN.test(action)) return "high";

@@ -279,6 +279,14 @@ export class RedactionProcessor implements LogRecordProcessor {
   #plans = new Map<string, AttributePlan>();
   /** Map keys seen in values (bounded: emptied when full, so a stream of new keys cannot grow it). */
   #keys = new Map<string, KeyFacts>();
+  /**
+   * Values found clean before (as text, and as ids): clean again, unread. Only while every pattern
+   * is a default scanner with a default precheck, a pure function of the text; a caller's may change its mind.
+   */
+  #clean: Set<string> | undefined;
+  #cleanIds: Set<string> | undefined;
+  /** Error codes kept as they are (`error.type`), on the same terms. */
+  #codes: Set<string> | undefined;
   /** #pairNameMatch as a function for pairSpans, made once. */
   #pairRule = (raw: string): RedactionStrategy | undefined => this.#pairNameMatch(raw);
 
@@ -310,6 +318,13 @@ export class RedactionProcessor implements LogRecordProcessor {
       bit: (p.match && SCANNER_BITS.get(p.match)) || 0,
     }));
     this.#callerPatterns = this.#patterns.some((p) => p.bit === 0);
+    const defaultPrechecks = new Set(DEFAULT_REDACT_PATTERNS.map((p) => p.precheck));
+    const pure = this.#patterns.every((p) => p.bit !== 0 && (p.precheck === undefined || defaultPrechecks.has(p.precheck)));
+    if (pure) {
+      this.#clean = new Set();
+      this.#cleanIds = new Set();
+      this.#codes = new Set();
+    }
     this.#idsSkipRuns = this.#patterns.every((p) => (p.bit & RUN_BITS) === 0 || ID_LOOKALIKE_PATTERNS.has(p.name));
     const usesHash =
       [...this.#keyRules.values()].some((l) => l.some((r) => r.strategy === "hash")) ||
@@ -416,8 +431,13 @@ export class RedactionProcessor implements LogRecordProcessor {
     if (value.length > this.#limits.maxStringLength) return name === "error.type" ? UNRECOGNISED_ERROR : name === "http.request.method" ? OTHER_VALUE : this.#mask;
     if (name === "http.request.method") return METHOD_SHAPE.test(value) ? value : OTHER_VALUE;
     if (name === "client.address" && isIP(value) !== 0) return value;
+    if (name === "error.type" && this.#codes?.has(value)) return value;
     const spans = this.#spans(value, true);
-    if (name === "error.type") return spans ? UNRECOGNISED_ERROR : boundedErrorCode(value);
+    if (name === "error.type") {
+      const code = spans ? UNRECOGNISED_ERROR : boundedErrorCode(value);
+      if (code === value && this.#codes) remember(this.#codes, value);
+      return code;
+    }
     return spans ? this.#replace(value, spans) : value;
   }
 
@@ -606,11 +626,16 @@ export class RedactionProcessor implements LogRecordProcessor {
   #spans(s: string, id = false): Array<[number, number, RedactionStrategy]> | undefined {
     if (s.length < 6) return undefined;
     if (s.length > this.#limits.maxStringLength) return [[0, s.length, this.#strategy]];
+    const clean = id ? this.#cleanIds : this.#clean;
+    if (clean?.has(s)) return undefined;
     let spans: Array<[number, number, RedactionStrategy]> | undefined;
     // one read tells which default scanners could find anything: most values skip them all
     // an id skips the run scanners: when those are all the run bits' scanners, runs are not read
     const bits = candidates(s, !(id && this.#idsSkipRuns));
-    if (bits === 0 && !this.#callerPatterns) return undefined;
+    if (bits === 0 && !this.#callerPatterns) {
+      if (clean) remember(clean, s);
+      return undefined;
+    }
     for (const p of this.#patterns) {
       if (p.bit !== 0 && (bits & p.bit) === 0) continue;
       if (id && ID_LOOKALIKE_PATTERNS.has(p.name)) continue;
@@ -618,6 +643,7 @@ export class RedactionProcessor implements LogRecordProcessor {
       for (const [start, end] of p.find(s)) (spans ??= []).push([start, end, p.strategy]);
     }
     if (bits & PAIRS) spans = pairSpans(s, this.#pairRule, spans);
+    if (spans === undefined && clean) remember(clean, s);
     return spans;
   }
 
@@ -692,6 +718,16 @@ export class RedactionProcessor implements LogRecordProcessor {
     }
     return n;
   }
+}
+
+/** Values up to this long are remembered clean; at most this many (emptied when full: a stream of new values cannot grow it). */
+const CLEAN_MAX_LENGTH = 512;
+const CLEAN_MAX_VALUES = 1024;
+
+function remember(clean: Set<string>, s: string): void {
+  if (s.length > CLEAN_MAX_LENGTH) return;
+  if (clean.size >= CLEAN_MAX_VALUES) clean.clear();
+  clean.add(s);
 }
 
 function isContainer(value: unknown): value is AnyValue[] | Record<string, AnyValue> {
