@@ -90,10 +90,11 @@ export function jcs(value: unknown): string {
 
 /** Nanoseconds since the epoch of an HrTime, as a decimal string without floating-point loss. */
 export function hrTimeToNanos(hrTime: HrTime): string {
-  const [seconds, nanos] = hrTime;
-  const ns = Math.round(nanos);
+  const seconds = hrTime[0];
+  const ns = Math.round(hrTime[1]);
   if (seconds === 0) return String(ns);
-  return String(seconds) + String(ns).padStart(9, "0");
+  // nine digits: those of 1e9 + ns after its leading 1 (cheaper than padStart before V8 optimises this)
+  return String(seconds) + (ns >= 0 && ns < 1e9 ? String(1e9 + ns).slice(1) : String(ns).padStart(9, "0"));
 }
 
 /**
