@@ -3,6 +3,7 @@ import type { Resource } from "@opentelemetry/resources";
 import type { ReadableLogRecord } from "@opentelemetry/sdk-logs";
 import {
   closeSync,
+  fdatasync,
   fdatasyncSync,
   fsyncSync,
   ftruncateSync,
@@ -143,6 +144,8 @@ export class Spool {
   /** Highest segment seq seen, so seqs never go back (the cursor names segments by seq). */
   #maxSeq = 0;
   #dirty = false;
+  /** An interval fdatasync is running on the thread pool. */
+  #syncing = false;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   /** Dictionary ids by object identity; written once per segment. */
@@ -185,7 +188,7 @@ export class Spool {
       this.#recover();
       this.#openActive(this.#maxSeq + 1);
       if (options.fsync === "interval") {
-        this.#timer = setInterval(() => this.sync(), options.fsyncIntervalMillis);
+        this.#timer = setInterval(() => this.#syncInBackground(), options.fsyncIntervalMillis);
         this.#timer.unref();
       }
     } catch (error) {
@@ -532,10 +535,28 @@ export class Spool {
     }
   }
 
+  /**
+   * The interval's fdatasync, on libuv's thread pool: it takes a millisecond or more on a VM disk,
+   * which the requests on the event loop would otherwise wait out. Rotation and close() still sync
+   * before they go on.
+   */
+  #syncInBackground(): void {
+    if (!this.#dirty || this.#writeFd < 0 || this.#syncing) return;
+    const fd = this.#writeFd;
+    this.#dirty = false;
+    this.#syncing = true;
+    fdatasync(fd, (error) => {
+      this.#syncing = false;
+      // a segment rotated or closed meanwhile was synced then; its fd number may be gone or reused
+      if (error && fd === this.#writeFd) diag.error("otel-auth-audit: spool fsync failed", error);
+    });
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
+    if (this.#syncing) this.#dirty = true; // close() does not return before the disk has it
     if (this.#opts.fsync !== "never") this.sync();
     for (const segment of this.#segments) this.#closeRead(segment);
     if (this.#writeFd >= 0) closeSync(this.#writeFd);
