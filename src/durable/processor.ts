@@ -333,9 +333,9 @@ export class DurableLogRecordProcessor implements LogRecordProcessor {
       done = this.#spool.writeGroup(records, (bytes) => this.#spool.bytes + bytes <= this.#o.maxBytes);
       if (done > 0) this.#spooled(done);
     }
-    for (const record of records.slice(done)) {
+    for (let i = done; i < records.length; i++) {
       try {
-        this.#append(record);
+        this.#append(records[i]);
       } catch (error) {
         diag.error("otel-auth-audit: writing an audit record to the spool failed", error);
       }

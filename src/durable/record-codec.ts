@@ -45,7 +45,7 @@ export function encodeRecord(record: ReadableLogRecord, resourceId: number, scop
     sc ? [sc.traceId, sc.spanId, sc.traceFlags, sc.isRemote ?? false, sc.traceState?.serialize() ?? null] : null,
   ];
   // A replacer costs a call per value; audit records are flat primitives, so only pay it when needed.
-  return hasBytes(record.body) || hasBytes(record.attributes) ? JSON.stringify(json, tagBytes) : JSON.stringify(json);
+  return hasBytes(record.body) || hasBytesIn(record.attributes) ? JSON.stringify(json, tagBytes) : JSON.stringify(json);
 }
 
 export function encodeResource(id: number, resource: Resource): string {
@@ -143,6 +143,15 @@ function spanContextOf([traceId, spanId, traceFlags, isRemote, traceState]: Span
   const sc: SpanContext = { traceId, spanId, traceFlags, isRemote };
   if (traceState) sc.traceState = createTraceState(traceState);
   return sc;
+}
+
+/** hasBytes of an attribute map, without a call for each primitive value (most of them). */
+function hasBytesIn(attributes: Attributes): boolean {
+  for (const key in attributes) {
+    const v = attributes[key];
+    if (typeof v === "object" && v !== null && hasBytes(v)) return true;
+  }
+  return false;
 }
 
 function hasBytes(value: unknown): boolean {

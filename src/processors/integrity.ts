@@ -182,7 +182,7 @@ export class IntegrityProcessor implements LogRecordProcessor {
     this.#pending = [];
     this.#sealing = true;
     try {
-      for (const record of pending) this.#link(record, undefined);
+      for (let i = 0; i < pending.length; i++) this.#link(pending[i], undefined);
     } finally {
       this.#sealing = false;
     }
