@@ -10,6 +10,10 @@
  * ratios (a busy round slows both sides of it). Each group is measured again (BENCH_ATTEMPTS,
  * default 3) while its control pair lies outside [0.98, 1.02]; a group that never holds is printed
  * and stored as VOID (`noise_ok: false`).
+ * Before its group is measured, every app serves REQUEST_WARM_OPS (default 1500) unmeasured
+ * sign-in/sign-out pairs (get-session: requests), so the figures are of a server in its steady
+ * state: V8 optimises the record path (chain, spool) only after a few thousand records, and a
+ * bench of a few hundred would otherwise time interpreter code no running server runs.
  *   npm run bench -- request          BENCH_ROUNDS=40 scales the rounds
  */
 import pg from "pg";
@@ -44,6 +48,19 @@ const getSession = (app: BenchApp) => ({
 });
 const signIn = (app: BenchApp) => ({ run: async (ops: number) => void (await Promise.all(Array.from({ length: ops }, () => app.signIn()))), settle: app.settle });
 
+const WARM_OPS = Number(process.env.REQUEST_WARM_OPS ?? 1500);
+/** The steady state first: every app of the group serves `ops` requests, in turns, unmeasured. */
+async function warm(variants: Record<string, { prepare?: (ops: number) => Promise<void>; run: (ops: number) => Promise<void>; settle?: () => Promise<void> }>, ops = WARM_OPS) {
+  const block = 50;
+  for (let done = 0; done < ops; done += block) {
+    for (const v of Object.values(variants)) {
+      await v.prepare?.(block);
+      await v.run(block);
+      await v.settle?.();
+    }
+  }
+}
+
 const figures: Record<string, Figure> = {};
 const summary: Array<Record<string, string>> = [];
 const show = (title: string, stats: Record<string, VariantStats>, baseline: string, held: boolean, attempts: number) => {
@@ -68,9 +85,11 @@ const noiseRow = (group: string, held: boolean, f: Figure) => {
     pipeline: await benchApp("pipeline"),
     stored: await benchApp("stored"),
   };
+  const variants = { bare: signOut(apps.bare), bare_control: signOut(apps.bare_control), hook: signOut(apps.hook), pipeline: signOut(apps.pipeline), stored: signOut(apps.stored) };
+  await warm(variants);
   const r = await untilQuiet("sign-out (node:sqlite)", async () => {
     const stats = await interleave(
-      { bare: signOut(apps.bare), bare_control: signOut(apps.bare_control), hook: signOut(apps.hook), pipeline: signOut(apps.pipeline), stored: signOut(apps.stored) },
+      variants,
       { twins: ["bare", "bare_control"], rounds: rounds(24), ops: 40, warmup: 3 },
     );
     return { stats, control: control(stats.bare_control, stats.bare) };
@@ -88,9 +107,11 @@ const noiseRow = (group: string, held: boolean, f: Figure) => {
 // get-session (not audited)
 {
   const apps = { bare: await benchApp("bare"), bare_control: await benchApp("bare"), pipeline: await benchApp("pipeline"), stored: await benchApp("stored") };
+  const variants = { bare: getSession(apps.bare), bare_control: getSession(apps.bare_control), pipeline: getSession(apps.pipeline), stored: getSession(apps.stored) };
+  await warm(variants);
   const r = await untilQuiet("get-session", async () => {
     const stats = await interleave(
-      { bare: getSession(apps.bare), bare_control: getSession(apps.bare_control), pipeline: getSession(apps.pipeline), stored: getSession(apps.stored) },
+      variants,
       { twins: ["bare", "bare_control"], rounds: rounds(24), ops: 60, warmup: 3 },
     );
     return { stats, control: control(stats.bare_control, stats.bare) };
@@ -123,9 +144,11 @@ const noiseRow = (group: string, held: boolean, f: Figure) => {
         bare_control: await benchApp("bare", { database: await pool("bare_control") }),
         stored: await benchApp("stored", { database: await pool("stored") }),
       };
+      const variants = { bare: signOut(apps.bare), bare_control: signOut(apps.bare_control), stored: signOut(apps.stored) };
+      await warm(variants, Math.round(WARM_OPS / 2));
       const r = await untilQuiet("sign-out (PostgreSQL)", async () => {
         const stats = await interleave(
-          { bare: signOut(apps.bare), bare_control: signOut(apps.bare_control), stored: signOut(apps.stored) },
+          variants,
           { twins: ["bare", "bare_control"], rounds: rounds(20), ops: 30, warmup: 2 },
         );
         return { stats, control: control(stats.bare_control, stats.bare) };
