@@ -7,9 +7,6 @@
  */
 import { readSync } from "node:fs";
 
-/** Read ahead of a range's end for the rest of its last line before reading more. */
-const AHEAD = 64 * 1024;
-
 /** Bytes [start, end) of a file of `size` bytes open as `fd`. */
 export interface ByteRange {
   fd: number;
@@ -21,6 +18,9 @@ export interface ByteRange {
 export class RangeReader {
   #buf = Buffer.alloc(0);
 
+  /** `ahead`: bytes read past a range's end for the rest of its last line, before reading more. */
+  constructor(readonly ahead = 64 * 1024) {}
+
   /**
    * The lines whose first byte is in [start, end), from the first one's start to the last one's
    * end (its newline left out); an empty buffer when no line starts there. Undefined when the file
@@ -30,7 +30,7 @@ export class RangeReader {
     // from the byte before the range: whether a line starts at `start` is whether it is a newline
     const from = start > 0 ? start - 1 : 0;
     let n = 0;
-    for (let want = Math.min(end - from + AHEAD, size - from); ; want = Math.min(want * 2, size - from)) {
+    for (let want = Math.min(end - from + this.ahead, size - from); ; want = Math.min(want * 2, size - from)) {
       if (want > this.#buf.length) {
         const bigger = Buffer.allocUnsafeSlow(want);
         this.#buf.copy(bigger, 0, 0, n);
