@@ -22,7 +22,7 @@ import { GENESIS_PREV, type HashAlg } from "../chain/format.js";
 import { publicKey as toPublicKey, verifyCheckpoint, type AsymmetricKeyInput } from "../chain/keys.js";
 import { MerkleLeafRange } from "../chain/merkle.js";
 import { scopeFilter, type ScopeSelection } from "../processors/scope.js";
-import type { CheckpointSummary, ChunkResult, Run } from "./chunk.js";
+import { ChunkRecords, type CheckpointSummary, type ChunkResult, type Run } from "./chunk.js";
 import { recordHmac, verifyRange, type RangeTask, type WorkerSetup } from "./parallel-worker.js";
 import { RangeReader, type ByteRange } from "./range.js";
 import { LineScanner } from "./scan.js";
@@ -266,9 +266,10 @@ export async function verifyFilesParallel(paths: string[], options: ParallelVeri
     const inScope = scopeFilter(options.scopes);
     const scanner = new LineScanner(hmac.into, inScope);
     const reader = new RangeReader();
+    const records = new ChunkRecords();
     let index = 0;
     try {
-      for await (const range of rangesOf(paths, chunkBytes, async () => {})) report(verifyRange({ index: index++, ...range }, reader, hmac, inScope, scanner));
+      for await (const range of rangesOf(paths, chunkBytes, async () => {})) report(verifyRange({ index: index++, ...range }, reader, hmac, inScope, scanner, records));
       return walk.finish(options.requireClosed ?? false);
     } catch (error) {
       if (error instanceof Unusual) return undefined;
