@@ -2,12 +2,13 @@
  * `verify` of large OTLP JSON-lines files on every core, in bounded memory.
  *
  * The input is cut into byte ranges; each worker thread reads the whole lines its range owns
- * straight from the file (./range.ts) and does the per-record work (reading, canonical form, HMAC, Merkle leaf hash: ./scan.ts, with
- * ./chunk.ts for anything unusual) and answer with runs of linked records. The main thread follows
- * each chain in seq order: a record's hash depends only on its own content and its prev value, so
- * chunks are checked independently and only the links between runs, the Merkle roots (folding
- * the workers' leaf hashes) and the signatures of checkpoints are checked here, with O(log n)
- * state per chain plus a bounded window for records that arrive ahead of their turn.
+ * straight from the file (./range.ts), does the per-record work (canonical form, HMAC, Merkle leaf
+ * hash: ./scan.ts, with ./chunk.ts for anything unusual) and answers with runs of linked records.
+ * The main thread reads nothing and follows each chain in seq order: a record's hash depends only
+ * on its own content and its prev value, so ranges are checked independently and only the links
+ * between runs, the Merkle roots (folding the workers' leaf hashes) and the signatures of
+ * checkpoints are checked here, with O(log n) state per chain plus a bounded window for records
+ * that arrive ahead of their turn.
  *
  * This is a fast path that proves a healthy log: the moment anything is unusual — a wrong hash, a
  * missing or repeated record, a broken link, a bad root or signature, an unchained audit record,
