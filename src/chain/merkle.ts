@@ -79,18 +79,27 @@ export class MerkleLeafRange {
     const roots = this.#roots;
     const heights = this.#heights;
     const input = this.#input;
-    for (let i = from; i < to; i++) {
+    for (let i = from; i < to; ) {
       let height = 0;
-      let node: string | undefined;
+      let node: string;
+      if (i + 1 < to && heights[heights.length - 1] !== 0) {
+        // an even count so far: this leaf and the next make a node, hashed straight from the bytes
+        input.set(leaves.subarray(i * 32, i * 32 + 64), 1);
+        node = hash("sha256", input, "binary");
+        height = 1;
+        i += 2;
+      } else {
+        node = Buffer.from(leaves.buffer, leaves.byteOffset + i * 32, 32).toString("latin1");
+        i++;
+      }
       while (heights.length > 0 && heights[heights.length - 1] === height) {
         input.write(roots.pop()!, 1, "latin1");
-        if (node === undefined) input.set(leaves.subarray(i * 32, i * 32 + 32), 33);
-        else input.write(node, 33, "latin1");
+        input.write(node, 33, "latin1");
         node = hash("sha256", input, "binary");
         heights.pop();
         height++;
       }
-      roots.push(node ?? Buffer.from(leaves.buffer, leaves.byteOffset + i * 32, 32).toString("latin1"));
+      roots.push(node);
       heights.push(height);
     }
   }

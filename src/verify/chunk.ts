@@ -59,6 +59,14 @@ export class ChunkRecords {
   checkpoints: Array<[number, CheckpointSummary]> = [];
   unusual?: string;
 
+  /** Empty again for the next chunk, its buffers kept (fewer ArrayBuffers for the GC to track). */
+  clear(): this {
+    this.records = this.n = 0;
+    this.chains.length = this.seqs.length = this.checkpoints.length = 0;
+    this.unusual = undefined;
+    return this;
+  }
+
   /** Room for one more record at index `n` of `prevs` and `hashes`. */
   room(): void {
     if ((this.n + 1) * 32 <= this.hashes.length) return;

@@ -1,13 +1,14 @@
 /**
  * `verify` of large OTLP JSON-lines files on every core, in bounded memory.
  *
- * The input is read in chunks of whole lines, as bytes moved (not copied) to worker threads,
- * which do the per-record work (reading, canonical form, HMAC, Merkle leaf hash: ./scan.ts, with
- * ./chunk.ts for anything unusual) and answer with runs of linked records. The main thread follows
- * each chain in seq order: a record's hash depends only on its own content and its prev value, so
- * chunks are checked independently and only the links between runs, the Merkle roots (folding
- * the workers' leaf hashes) and the signatures of checkpoints are checked here, with O(log n)
- * state per chain plus a bounded window for records that arrive ahead of their turn.
+ * The input is cut into byte ranges; each worker thread reads the whole lines its range owns
+ * straight from the file (./range.ts), does the per-record work (canonical form, HMAC, Merkle leaf
+ * hash: ./scan.ts, with ./chunk.ts for anything unusual) and answers with runs of linked records.
+ * The main thread reads nothing and follows each chain in seq order: a record's hash depends only
+ * on its own content and its prev value, so ranges are checked independently and only the links
+ * between runs, the Merkle roots (folding the workers' leaf hashes) and the signatures of
+ * checkpoints are checked here, with O(log n) state per chain plus a bounded window for records
+ * that arrive ahead of their turn.
  *
  * This is a fast path that proves a healthy log: the moment anything is unusual — a wrong hash, a
  * missing or repeated record, a broken link, a bad root or signature, an unchained audit record,
@@ -22,8 +23,9 @@ import { GENESIS_PREV, type HashAlg } from "../chain/format.js";
 import { publicKey as toPublicKey, verifyCheckpoint, type AsymmetricKeyInput } from "../chain/keys.js";
 import { MerkleLeafRange } from "../chain/merkle.js";
 import { scopeFilter, type ScopeSelection } from "../processors/scope.js";
-import type { CheckpointSummary, ChunkResult, ChunkTask, Run } from "./chunk.js";
-import { recordHmac, verifyChunk, type WorkerSetup } from "./parallel-worker.js";
+import { ChunkRecords, type CheckpointSummary, type ChunkResult, type Run } from "./chunk.js";
+import { recordHmac, verifyRange, type RangeTask, type WorkerSetup } from "./parallel-worker.js";
+import { RangeReader, type ByteRange } from "./range.js";
 import { LineScanner } from "./scan.js";
 import type { ChainReport, VerifyProblem, VerifyResult } from "./verify.js";
 
@@ -35,7 +37,7 @@ export interface ParallelVerifyOptions {
   scopes?: ScopeSelection;
   /** Worker threads; default the machine's available parallelism. 0: no workers (same thread). */
   workers?: number;
-  /** Bytes per chunk of lines handed to a worker. Default 1 MiB. */
+  /** Bytes of input per range handed to a worker. Default 1 MiB. */
   chunkBytes?: number;
   /** Records a chain may hold waiting for an earlier seq before the log counts as unusual. Default 100 000. */
   reorderWindow?: number;
@@ -197,7 +199,7 @@ function workerPool(count: number, setup: WorkerSetup) {
   const take = () => new Promise<Worker>((resolve) => (idle.length ? resolve(idle.pop()!) : waiting.push(resolve)));
   const give = (w: Worker) => (waiting.length ? waiting.shift()!(w) : idle.push(w));
   return {
-    async run(task: ChunkTask): Promise<ChunkResult> {
+    async run(task: RangeTask): Promise<ChunkResult> {
       const w = await take();
       try {
         return await new Promise<ChunkResult>((resolve, reject) => {
@@ -211,7 +213,7 @@ function workerPool(count: number, setup: WorkerSetup) {
           };
           w.once("message", onMessage);
           w.once("error", onError);
-          w.postMessage(task, [task.data.buffer as ArrayBuffer]);
+          w.postMessage(task);
         });
       } finally {
         give(w);
@@ -222,33 +224,20 @@ function workerPool(count: number, setup: WorkerSetup) {
 }
 
 /**
- * Whole lines of the input, about `chunkBytes` at a time, as bytes: each chunk has a buffer of its
- * own, so it is moved to a worker rather than copied, and decoding is the worker's work. A chunk
- * ends at its last newline and the next one is read from there (the part after it is read again,
- * from the page cache, rather than copied here).
+ * The input as byte ranges of about `chunkBytes`, each file open once: the thread that checks a
+ * range reads the lines it owns itself (./range.ts), so no byte is read twice or copied between
+ * threads, and the file's descriptor is shared by all of them (threads share the process's). A
+ * file is closed only once `settled` says no range of it is being read any more: its descriptor's
+ * number could otherwise be reused by the next file while a worker still reads from it.
  */
-async function* chunksOf(paths: string[], chunkBytes: number): AsyncGenerator<Buffer> {
+async function* rangesOf(paths: string[], chunkBytes: number, settled: () => Promise<unknown>): AsyncGenerator<ByteRange> {
   for (const path of paths) {
     const file = await open(path, "r");
     try {
-      const end = (await file.stat()).size;
-      let position = 0;
-      let size = chunkBytes;
-      while (position < end) {
-        const buf = Buffer.allocUnsafeSlow(Math.min(size, end - position));
-        const { bytesRead } = await file.read(buf, 0, buf.length, position);
-        if (bytesRead === 0) break;
-        const cut = position + bytesRead >= end ? bytesRead : buf.lastIndexOf(10, bytesRead - 1);
-        if (cut < 0) {
-          // a line longer than a chunk: read it whole
-          size *= 2;
-          continue;
-        }
-        position += cut + 1;
-        size = chunkBytes;
-        yield buf.subarray(0, cut);
-      }
+      const size = (await file.stat()).size;
+      for (let start = 0; start < size; start += chunkBytes) yield { fd: file.fd, start, end: Math.min(size, start + chunkBytes), size };
     } finally {
+      await settled();
       await file.close();
     }
   }
@@ -277,9 +266,11 @@ export async function verifyFilesParallel(paths: string[], options: ParallelVeri
     const hmac = recordHmac(options.key);
     const inScope = scopeFilter(options.scopes);
     const scanner = new LineScanner(hmac.into, inScope);
+    const reader = new RangeReader();
+    const records = new ChunkRecords();
     let index = 0;
     try {
-      for await (const data of chunksOf(paths, chunkBytes)) report(verifyChunk({ index: index++, data }, hmac, inScope, scanner));
+      for await (const range of rangesOf(paths, chunkBytes, async () => {})) report(verifyRange({ index: index++, ...range }, reader, hmac, inScope, scanner, records));
       return walk.finish(options.requireClosed ?? false);
     } catch (error) {
       if (error instanceof Unusual) return undefined;
@@ -291,8 +282,8 @@ export async function verifyFilesParallel(paths: string[], options: ParallelVeri
   const inFlight: Array<Promise<ChunkResult>> = [];
   try {
     let index = 0;
-    for await (const data of chunksOf(paths, chunkBytes)) {
-      inFlight.push(pool.run({ index: index++, data }));
+    for await (const range of rangesOf(paths, chunkBytes, () => Promise.allSettled(inFlight))) {
+      inFlight.push(pool.run({ index: index++, ...range }));
       if (inFlight.length >= count * 2) report(await inFlight.shift()!);
     }
     while (inFlight.length) report(await inFlight.shift()!);

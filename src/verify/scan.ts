@@ -264,6 +264,7 @@ export class LineScanner {
   /** A record of the common shape, written, hashed and taken; FAIL for anything else. */
   #fast(p: number): number {
     const b = this.#b;
+    const start = p;
     if (b[p] !== OPEN || b[p + 1] === CLOSE) return FAIL;
     if (this.#keyText.length > MAX_KEYS - 256) this.#resetKeys();
     this.#keyCount = 0;
@@ -315,7 +316,7 @@ export class LineScanner {
       if (b[p] === CLOSE) break;
       if (b[p] !== COMMA) return FAIL;
     }
-    return this.#take() ? p + 1 : FAIL;
+    return this.#take(p + 1 - start) ? p + 1 : FAIL;
   }
 
   /** `[` attribute, … `]` (as #list, without a closure per record). */
@@ -391,8 +392,8 @@ export class LineScanner {
     return next;
   }
 
-  /** The record read: its keys checked, chain fields taken, canonical form written and hashed. */
-  #take(): boolean {
+  /** The record read (`length` bytes of input): its keys checked, chain fields taken, canonical form written and hashed. */
+  #take(length: number): boolean {
     const order = this.#order();
     if (!order) return false;
     let has = 0;
@@ -422,7 +423,7 @@ export class LineScanner {
     if (has === 0) return !this.#inScope;
     if (has !== 15) return false;
     if (this.#event >= 0 && this.#eventEnd - this.#event === CHECKPOINT.length && this.#lit(this.#event, CHECKPOINT)) return false;
-    const end = this.#write(order);
+    const end = this.#write(order, length);
     const out = this.#out;
     const digest = this.hmac(this.#o, end, "binary");
     const at = out.n * 32;
@@ -431,10 +432,14 @@ export class LineScanner {
     return true;
   }
 
-  /** The canonical form into the HMAC's buffer; its end. */
-  #write(order: number[]): number {
+  /**
+   * The canonical form into the HMAC's buffer; its end. Every part of it is at most as long as the
+   * input it comes from (a key, a value copied, a literal shorter than the JSON it stands for), but
+   * TEXT values (up to 3 bytes per UTF-16 unit) and the fixed punctuation (under 128 bytes).
+   */
+  #write(order: number[], length: number): number {
     const b = this.#b;
-    const o = this.#room(HMAC_MESSAGE_AT + this.#recordBytes() + this.#texts * 3);
+    const o = this.#room(HMAC_MESSAGE_AT + length + this.#texts * 3 + 128);
     let w = put(OUT_ATTRIBUTES, o, HMAC_MESSAGE_AT);
     let first = true;
     const ids = this.#id;
@@ -493,20 +498,6 @@ export class LineScanner {
       default:
         return w + o.write(this.#text[i], w, "utf8");
     }
-  }
-
-  /** Upper bound of the bytes of a record's canonical form but its TEXT values: what it copies, and its punctuation. */
-  #recordBytes(): number {
-    let n = 128;
-    for (let i = 0; i < this.#n; i++) {
-      if (this.#kind[i] <= INT) n += this.#stop[i] - this.#start[i];
-      if (i > 0) n += this.#keyBytes[this.#id[i]].length + 8;
-    }
-    if (this.#event >= 0) n += this.#eventEnd - this.#event;
-    if (this.#severity >= 0) n += this.#severityEnd - this.#severity;
-    if (this.#severityText >= 0) n += this.#severityTextEnd - this.#severityText;
-    if (this.#time >= 0) n += this.#timeEnd - this.#time;
-    return n;
   }
 
   #room(size: number): Buffer {
