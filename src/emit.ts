@@ -335,19 +335,33 @@ function bodyFor(event: AuditEvent): string {
   let known = bodies.get(action);
   if (known === undefined) {
     known = { success: { plain: `${action} success`, errors: new Map() }, failure: { plain: `${action} failure`, errors: new Map() } };
-    if (bodies.size < 1000) bodies.set(action, known);
+    if (remembered + 2 <= MAX_BODIES) {
+      bodies.set(action, known);
+      remembered += 2;
+    }
   }
   const texts = known[outcome];
   if (!error) return texts.plain;
   let body = texts.errors.get(error);
   if (body === undefined) {
     body = `${texts.plain}: ${error}`;
-    if (texts.errors.size < 100) texts.errors.set(error, body);
+    // error texts are the caller's (an exception's message may carry ids): only short ones, and
+    // only while the whole table is small, so no stream of distinct errors can grow it
+    if (error.length <= MAX_REMEMBERED_ERROR && remembered < MAX_BODIES) {
+      texts.errors.set(error, body);
+      remembered++;
+    }
   }
   return body;
 }
-/** Bodies per action (a small fixed set; bounded against callers that put ids in actions or error codes). */
+/** Bodies per action and error code: at most MAX_BODIES texts in all, whatever callers put in them. */
 const bodies = new Map<string, Record<"success" | "failure", { plain: string; errors: Map<string, string> }>>();
+const MAX_BODIES = 4096;
+const MAX_REMEMBERED_ERROR = 128;
+let remembered = 0;
+
+/** How many body texts are remembered (tests hold the bound). */
+export const rememberedBodies = (): number => remembered;
 
 export function createAuditLogger(options: AuditLoggerOptions = {}): AuditLogger {
   parseOptions("createAuditLogger", auditLoggerOptionsSchema, options);
