@@ -235,7 +235,7 @@ export class Spool {
     if (this.#writeFd < 0) this.#openActive(this.#maxSeq + 1); // an earlier rotation failed half-way
     const length = this.#stagedLength;
     let total = length;
-    // indexed loops, no destructuring: this runs for every record, mostly before V8 optimises it
+    // indexed loops, not iterators: this runs for every record, mostly before V8 optimises it
     const dicts = this.#stagedDicts;
     for (let i = 0; i < dicts.length; i++) if (!this.#written.has(dicts[i][0])) total += dicts[i][1].length;
     if (this.#active.size > SEGMENT_HEADER && this.#active.size + total > this.#opts.segmentBytes) {
