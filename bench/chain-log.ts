@@ -6,7 +6,7 @@
  * going through the SDK, its JSON serializer and a processor per record. The verify bench checks
  * the result with the exact verifier where it fits in memory.
  */
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
 import type { KeyObject } from "node:crypto";
 import { canonicalFromOtlp, type OtlpKeyValue, type OtlpLogRecord } from "../src/chain/canonical.js";
 import { CHAIN_ATTR, CHECKPOINT_ATTR, CHECKPOINT_EVENT, GENESIS_PREV } from "../src/chain/format.js";
@@ -89,5 +89,8 @@ export function writeChainLog(path: string, count: number, key: string, signingK
     if (onProgress && seq % 100_000 === 0) onProgress(seq);
   }
   flush();
+  // on disk before anyone times a read of it: the kernel's writeback of a fresh gigabyte would
+  // otherwise take a core from whatever runs next
+  fsyncSync(fd);
   closeSync(fd);
 }

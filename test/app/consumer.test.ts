@@ -5,11 +5,14 @@
  * every README TypeScript block and the client plugin's types compile under `moduleResolution`
  * `bundler` and `node16`, strict and not.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createConsumer, dev, node, REPO, run } from "./helpers/consumer.js";
 import { readmeSnippets } from "./readme-snippets.js";
+// a fixture writer only (a large valid log, built with the chain's own functions); what is tested is the installed CLI
+import { writeChainLog } from "../../bench/chain-log.js";
 
 /** Names the issue found public that are internals: none may come back in any entry point. */
 const INTERNALS = [
@@ -105,6 +108,31 @@ describe("module formats", () => {
   it("the CLI runs from the installed package", async () => {
     const ran = await run(join(app, "node_modules/.bin/otel-auth-audit"), ["verify", "--help"], { cwd: app });
     expect(ran.stdout + ran.stderr).toMatch(/usage: otel-auth-audit verify/);
+  });
+
+  it("the CLI verifies a large log on worker threads from the installed package, and still fails a damaged one", async () => {
+    // over 16 MiB: the parallel verifier runs, its workers loaded from the package's own files
+    const file = join(app, "large-audit.jsonl");
+    const pub = join(app, "large-audit.pub.pem");
+    const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+    writeChainLog(file, 14_000, "consumer-key-0123456789", privateKey);
+    writeFileSync(pub, publicKey.export({ type: "spki", format: "pem" }));
+    expect(statSync(file).size).toBeGreaterThan(16 * 2 ** 20);
+    const cli = join(app, "node_modules/.bin/otel-auth-audit");
+    const args = ["verify", file, "--key", "consumer-key-0123456789", "--public-key", pub, "--require-closed", "--workers", "2"];
+    const ok = await run(cli, args, { cwd: app });
+    // a worker that does not start would be reported here (and the log verified on one thread)
+    expect(ok.stderr).toBe("");
+    expect(ok.code, ok.stdout).toBe(0);
+    expect(ok.stdout).toMatch(/^OK +chain .*: 14000 records, 14 checkpoints, closed, hmac-sha256/m);
+    // one digit of one user id changed
+    const text = readFileSync(file, "latin1");
+    const at = text.indexOf('"user_4321"');
+    writeFileSync(file, text.slice(0, at) + '"user_4322"' + text.slice(at + 11), "latin1");
+    const bad = await run(cli, args, { cwd: app });
+    expect(bad.code, bad.stdout).toBe(1);
+    expect(bad.stdout).toMatch(/^FAIL chain /m);
+    rmSync(file);
   });
 });
 
