@@ -209,4 +209,39 @@ describe("the parallel verifier's byte scanner (property)", () => {
       JSON.parse = parse;
     }
   });
+
+  it("finds every byte that ends or spoils a string at every offset and alignment (the scanner reads four bytes at a time)", () => {
+    const chained = (name: string, pad: string) => {
+      const attributes: Json[] = [
+        { key: "pad", value: { stringValue: pad } },
+        { key: "user.name", value: { stringValue: name } },
+        { key: CHAIN_ATTR.id, value: { stringValue: "c" } },
+        { key: CHAIN_ATTR.seq, value: { intValue: 1 } },
+        { key: CHAIN_ATTR.prev, value: { stringValue: "0".repeat(64) } },
+      ];
+      const r = { timeUnixNano: "1", eventName: "auth.x", attributes };
+      attributes.push({ key: CHAIN_ATTR.hash, value: { stringValue: hmac.hex(canonicalFromOtlp(r as unknown as OtlpLogRecord, CHAIN_ATTR.hash)) } });
+      return JSON.stringify({ resourceLogs: [{ scopeLogs: [{ scope: { name: SCOPE_NAME }, logRecords: [r] }] }] });
+    };
+    let cases = 0;
+    for (const pad of ["", "p", "pp", "ppp"])
+      for (let length = 1; length <= 11; length++)
+        for (let k = 0; k < length; k++)
+          for (const special of ["\u0000", "\u0001", "\u001f", '"', "\\", "é", "\u007f", "\u2028", " ", "~"]) {
+            const name = `${"a".repeat(k)}${special}${"b".repeat(length - k - 1)}`;
+            const text = chained(name, pad);
+            // as JSON writes it (escaped where it must be), and with the character's raw UTF-8 bytes in place (a control character, quote or backslash raw: not JSON, or not this record)
+            const raw = text.replace(JSON.stringify(name), `"${name}"`);
+            for (const l of [text, raw]) {
+              const { exact, fast, written } = both([l]);
+              expect(Boolean(fast.unusual), l).toBe(Boolean(exact.unusual));
+              if (!exact.unusual) expect({ ...fast, leaves: Buffer.from(fast.leaves) }, l).toEqual({ ...exact, leaves: Buffer.from(exact.leaves) });
+              // and no canonical form written from bytes a string may not hold raw
+              const expected = canonicals([l], []);
+              for (const c of written) expect(expected.has(c), JSON.stringify(c)).toBe(true);
+              cases++;
+            }
+          }
+    expect(cases).toBe(4 * 66 * 10 * 2);
+  });
 });

@@ -35,24 +35,37 @@ const ZERO = 48;
 const NINE = 57;
 
 const bytes = (s: string) => Buffer.from(s, "latin1");
-const TOP = bytes('{"resourceLogs":[');
-const KEY = bytes('{"key":');
-const VALUE = bytes(',"value":');
-const STRING_VALUE = bytes('{"stringValue":');
-const INT_VALUE = bytes('{"intValue":');
-const BOOL_TRUE = bytes('{"boolValue":true}');
-const BOOL_FALSE = bytes('{"boolValue":false}');
-const TRUE = bytes("true");
-const FALSE = bytes("false");
-const NULL = bytes("null");
-const OUT_ATTRIBUTES = bytes('{"attributes":{');
-const OUT_BODY = bytes(',"body":');
-const OUT_EVENT = bytes(',"eventName":');
-const OUT_SEVERITY_NUMBER = bytes(',"severityNumber":');
-const OUT_SEVERITY_TEXT = bytes(',"severityText":');
-const OUT_TIMESTAMP = bytes(',"timestamp":"');
-const OUT_END = bytes('"}');
-const CHECKPOINT = bytes(JSON.stringify(CHECKPOINT_EVENT));
+
+/** Text the scanner expects at a position, with its bytes as little-endian 32-bit words too (compared four at a time). */
+interface Lit {
+  bytes: Buffer;
+  words: Int32Array;
+  length: number;
+}
+const lit = (s: string): Lit => words(bytes(s));
+function words(b: Buffer): Lit {
+  const w = new Int32Array(b.length >> 2);
+  for (let i = 0; i < w.length; i++) w[i] = b.readInt32LE(i * 4);
+  return { bytes: b, words: w, length: b.length };
+}
+const TOP = lit('{"resourceLogs":[');
+const KEY = lit('{"key":');
+const VALUE = lit(',"value":');
+const STRING_VALUE = lit('{"stringValue":');
+const INT_VALUE = lit('{"intValue":');
+const BOOL_TRUE = lit('{"boolValue":true}');
+const BOOL_FALSE = lit('{"boolValue":false}');
+const TRUE = lit("true");
+const FALSE = lit("false");
+const NULL = lit("null");
+const OUT_ATTRIBUTES = lit('{"attributes":{');
+const OUT_BODY = lit(',"body":');
+const OUT_EVENT = lit(',"eventName":');
+const OUT_SEVERITY_NUMBER = lit(',"severityNumber":');
+const OUT_SEVERITY_TEXT = lit(',"severityText":');
+const OUT_TIMESTAMP = lit(',"timestamp":"');
+const OUT_END = lit('"}');
+const CHECKPOINT = lit(JSON.stringify(CHECKPOINT_EVENT));
 
 /** Keys the scanner acts on, interned first so their ids are these constants. */
 const KNOWN = ["scopeLogs", "scope", "logRecords", "name", "timeUnixNano", "severityNumber", "severityText", "eventName", "body", "attributes", CHAIN_ATTR.id, CHAIN_ATTR.seq, CHAIN_ATTR.prev, CHAIN_ATTR.hash];
@@ -68,11 +81,19 @@ const IS_FALSE = 3;
 const TEXT = 4;
 const NONE = 5;
 
+/** Bytes that end a plain string's run: its closing quote (1), a backslash or a control character (2). */
+const STRING_STOP = new Uint8Array(256);
+for (let c = 0; c < 32; c++) STRING_STOP[c] = 2;
+STRING_STOP[BACKSLASH] = 2;
+STRING_STOP[QUOTE] = 1;
+
 const HEX = new Int8Array(256).fill(-1);
 for (let i = 0; i < 16; i++) HEX["0123456789abcdef".charCodeAt(i)] = i;
 
 export class LineScanner {
   #b: Buffer = Buffer.alloc(0);
+  /** The same bytes as #b, read four at a time. */
+  #view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   #end = 0;
   /** Where the last key or string ended. */
   #p = 0;
@@ -80,10 +101,11 @@ export class LineScanner {
   #inScope = false;
   #scopeName = "";
   #o = Buffer.allocUnsafe(1 << 16);
+  #oView = new DataView(this.#o.buffer, this.#o.byteOffset, this.#o.byteLength);
 
   // the interned keys: open addressing over FNV-1a of their bytes
   #slots = new Int32Array(MAX_KEYS * 2);
-  #keyBytes: Buffer[] = [];
+  #keys: Lit[] = [];
   /** The keys of the last record in order, and how many of this record's were read. */
   #lastKeys: number[] = [];
   #keyCount = 0;
@@ -108,7 +130,6 @@ export class LineScanner {
   #severityTextEnd = 0;
   #event = -1;
   #eventEnd = 0;
-  #seq = 0;
   #chainAt = 0;
   #chainEnd = 0;
   #lastChain = "";
@@ -126,7 +147,10 @@ export class LineScanner {
    * here, and the caller reads it with the exact path (after dropping what this added to `out`).
    */
   line(b: Buffer, start: number, end: number, out: ChunkRecords): boolean {
-    this.#b = b;
+    if (b !== this.#b) {
+      this.#b = b;
+      this.#view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    }
     this.#end = end;
     this.#out = out;
     if (!this.#lit(start, TOP)) return false;
@@ -440,49 +464,48 @@ export class LineScanner {
   #write(order: number[], length: number): number {
     const b = this.#b;
     const o = this.#room(HMAC_MESSAGE_AT + length + this.#texts * 3 + 128);
-    let w = put(OUT_ATTRIBUTES, o, HMAC_MESSAGE_AT);
+    let w = this.#put(OUT_ATTRIBUTES, HMAC_MESSAGE_AT);
     let first = true;
     const ids = this.#id;
-    const keys = this.#keyBytes;
+    const keys = this.#keys;
     for (let k = 0; k < order.length; k++) {
       const i = order[k];
       const id = ids[i];
       if (id === CHAIN_HASH) continue;
       if (!first) o[w++] = COMMA;
       first = false;
-      const key = keys[id];
       o[w++] = QUOTE;
-      for (let j = 0; j < key.length; j++) o[w++] = key[j];
+      w = this.#put(keys[id], w);
       o[w++] = QUOTE;
       o[w++] = COLON;
       w = this.#writeValue(i, w);
     }
     o[w++] = CLOSE;
     if (this.#kind[0] !== NONE) {
-      w = put(OUT_BODY, o, w);
+      w = this.#put(OUT_BODY, w);
       w = this.#writeValue(0, w);
     }
     if (this.#event >= 0 && this.#eventEnd - this.#event > 2) {
-      w = put(OUT_EVENT, o, w);
-      w = copy(b, this.#event, this.#eventEnd, o, w);
+      w = this.#put(OUT_EVENT, w);
+      w = this.#copy(this.#event, this.#eventEnd, w);
     }
     if (this.#severity >= 0 && !(this.#severityEnd - this.#severity === 1 && b[this.#severity] === ZERO)) {
-      w = put(OUT_SEVERITY_NUMBER, o, w);
-      w = copy(b, this.#severity, this.#severityEnd, o, w);
+      w = this.#put(OUT_SEVERITY_NUMBER, w);
+      w = this.#copy(this.#severity, this.#severityEnd, w);
     }
     if (this.#severityText >= 0 && this.#severityTextEnd - this.#severityText > 2) {
-      w = put(OUT_SEVERITY_TEXT, o, w);
-      w = copy(b, this.#severityText, this.#severityTextEnd, o, w);
+      w = this.#put(OUT_SEVERITY_TEXT, w);
+      w = this.#copy(this.#severityText, this.#severityTextEnd, w);
     }
-    w = put(OUT_TIMESTAMP, o, w);
+    w = this.#put(OUT_TIMESTAMP, w);
     if (this.#time < 0 || this.#timeEnd === this.#time) o[w++] = ZERO;
     else {
       // leading zeros off, the last digit kept (as otlpNanos)
       let t = this.#time;
       while (t < this.#timeEnd - 1 && b[t] === ZERO) t++;
-      w = copy(b, t, this.#timeEnd, o, w);
+      w = this.#copy(t, this.#timeEnd, w);
     }
-    return put(OUT_END, o, w);
+    return this.#put(OUT_END, w);
   }
 
   #writeValue(i: number, w: number): number {
@@ -490,19 +513,48 @@ export class LineScanner {
     switch (this.#kind[i]) {
       case STRING:
       case INT:
-        return copy(this.#b, this.#start[i], this.#stop[i], o, w);
+        return this.#copy(this.#start[i], this.#stop[i], w);
       case IS_TRUE:
-        return put(TRUE, o, w);
+        return this.#put(TRUE, w);
       case IS_FALSE:
-        return put(FALSE, o, w);
+        return this.#put(FALSE, w);
       default:
         return w + o.write(this.#text[i], w, "utf8");
     }
   }
 
   #room(size: number): Buffer {
-    if (size > this.#o.length) this.#o = Buffer.allocUnsafe(Math.max(size, this.#o.length * 2));
+    if (size > this.#o.length) {
+      this.#o = Buffer.allocUnsafe(Math.max(size, this.#o.length * 2));
+      this.#oView = new DataView(this.#o.buffer, this.#o.byteOffset, this.#o.byteLength);
+    }
     return this.#o;
+  }
+
+  /**
+   * Input bytes [start, end) into the output at w, four at a time; the end. A loop: most copies
+   * are a few bytes, below Buffer.copy's call cost.
+   */
+  #copy(start: number, end: number, w: number): number {
+    if (end - start > 64) return w + this.#b.copy(this.#o, w, start, end);
+    const from = this.#view;
+    const to = this.#oView;
+    for (; start + 4 <= end; start += 4, w += 4) to.setInt32(w, from.getInt32(start, true), true);
+    const b = this.#b;
+    const o = this.#o;
+    while (start < end) o[w++] = b[start++];
+    return w;
+  }
+
+  /** `lit` into the output at w, four bytes at a time; the end. */
+  #put(lit: Lit, w: number): number {
+    const view = this.#oView;
+    const words = lit.words;
+    for (let i = 0; i < words.length; i++, w += 4) view.setInt32(w, words[i], true);
+    const o = this.#o;
+    const tail = lit.bytes;
+    for (let i = words.length * 4; i < lit.length; i++) o[w++] = tail[i];
+    return w;
   }
 
   /** The record's attribute slots sorted by key (as canonical.ts sorts), or undefined when a key repeats. */
@@ -570,15 +622,11 @@ export class LineScanner {
     const k = this.#keyCount++;
     const guess = this.#lastKeys[k];
     if (guess !== undefined) {
-      const known = this.#keyBytes[guess];
+      const known = this.#keys[guess];
       const len = known.length;
-      if (start + len < this.#end && b[start + len] === QUOTE) {
-        let i = 0;
-        while (i < len && known[i] === b[start + i]) i++;
-        if (i === len) {
-          this.#p = start + len + 1;
-          return guess;
-        }
+      if (start + len < this.#end && b[start + len] === QUOTE && this.#lit(start, known)) {
+        this.#p = start + len + 1;
+        return guess;
       }
     }
     const id = this.#keyAt(start);
@@ -612,13 +660,13 @@ export class LineScanner {
         const id = this.#keyText.length;
         if (id >= MAX_KEYS) return FAIL;
         slots[s] = id + 1;
-        this.#keyBytes.push(Buffer.from(b.subarray(start, end)));
+        this.#keys.push(words(Buffer.from(b.subarray(start, end))));
         this.#keyHash.push(h);
         this.#keyText.push(b.toString("latin1", start, end));
         return id;
       }
       const id = v - 1;
-      const known = this.#keyBytes[id];
+      const known = this.#keys[id].bytes;
       if (this.#keyHash[id] === h && known.length === len) {
         let i = 0;
         while (i < len && known[i] === b[start + i]) i++;
@@ -629,7 +677,7 @@ export class LineScanner {
 
   #resetKeys(): void {
     this.#slots.fill(0);
-    this.#keyBytes = [];
+    this.#keys = [];
     this.#keyHash = [];
     this.#keyText = [];
     this.#shapes.clear();
@@ -649,10 +697,19 @@ export class LineScanner {
   #string(p: number): number {
     const b = this.#b;
     const end = this.#end;
-    for (p++; p < end; p++) {
-      const c = b[p];
-      if (c === QUOTE) return p + 1;
-      if (c < 32 || c === BACKSLASH) return FAIL;
+    const view = this.#view;
+    // four bytes at a time while none is a quote, a backslash or below 0x20 (the "has a zero byte"
+    // and "has a byte less than n" word tests; the exact stop is found byte by byte below)
+    for (p++; p + 4 <= end; p += 4) {
+      const x = view.getInt32(p, true);
+      const quote = x ^ 0x22222222;
+      const backslash = x ^ 0x5c5c5c5c;
+      if ((((quote - 0x01010101) & ~quote) | ((backslash - 0x01010101) & ~backslash) | ((x - 0x20202020) & ~x)) & 0x80808080) break;
+    }
+    for (; p < end; p++) {
+      const stop = STRING_STOP[b[p]];
+      if (stop === 0) continue;
+      return stop === 1 ? p + 1 : FAIL;
     }
     return FAIL;
   }
@@ -744,20 +801,18 @@ export class LineScanner {
     return FAIL;
   }
 
-  #lit(p: number, lit: Buffer): boolean {
-    if (p + lit.length > this.#end) return false;
+  #lit(p: number, lit: Lit): boolean {
+    const length = lit.length;
+    if (p + length > this.#end) return false;
+    const view = this.#view;
+    const words = lit.words;
+    for (let i = 0; i < words.length; i++) if (view.getInt32(p + i * 4, true) !== words[i]) return false;
     const b = this.#b;
-    for (let i = 0; i < lit.length; i++) if (b[p + i] !== lit[i]) return false;
+    const tail = lit.bytes;
+    for (let i = words.length * 4; i < length; i++) if (b[p + i] !== tail[i]) return false;
     return true;
   }
 }
 
-/** Bytes [start, end) of `from` into `to` at w; the end. A loop: most copies are a few bytes, below Buffer.copy's call cost. */
-function copy(from: Buffer, start: number, end: number, to: Buffer, w: number): number {
-  if (end - start > 16) return w + from.copy(to, w, start, end);
-  for (let i = start; i < end; i++) to[w++] = from[i];
-  return w;
-}
-const put = (lit: Buffer, to: Buffer, w: number): number => copy(lit, 0, lit.length, to, w);
 
 const isDigit = (c: number | undefined): boolean => c !== undefined && c >= ZERO && c <= NINE;
