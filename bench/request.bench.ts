@@ -114,7 +114,9 @@ const noiseRow = (group: string, held: boolean, f: Figure) => {
   const r = await untilQuiet("get-session", async () => {
     const stats = await interleave(
       variants,
-      { twins: ["bare", "bare_control"], rounds: rounds(24), ops: 60, warmup: 3 },
+      // twice the rounds of sign-out: a get-session is short (~1.6 ms) and its goal's margin 2 %;
+      // at 56 rounds its control pair's interval still spanned ±4–5 %
+      { twins: ["bare", "bare_control"], rounds: rounds(48), ops: 60, warmup: 3 },
     );
     return { stats, control: control(stats.bare_control, stats.bare) };
   });
