@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { betterAuth, type BetterAuthOptions, type BetterAuthPlugin } from "better-auth";
-import { createAuthMiddleware } from "better-auth/api";
+import { createAuthEndpoint, createAuthMiddleware } from "better-auth/api";
 import { getMigrations } from "better-auth/db/migration";
 import { DatabaseSync } from "node:sqlite";
 import { LoggerProvider, type LogRecordProcessor } from "@opentelemetry/sdk-logs";
@@ -25,11 +25,24 @@ const fastHash = { hash: async (p: string) => `plain:${p}`, verify: async ({ has
  * (redaction, chain, durable spool) into a no-op exporter. stored: the plugin's default, the same
  * pipeline plus the database store.
  */
-export type Kind = "bare" | "hook" | "pipeline" | "stored";
+export type Kind = "bare" | "hook" | "inert" | "pipeline" | "stored";
 
 const noopHook = {
   id: "bench-noop-hook",
   hooks: { after: [{ matcher: () => true, handler: createAuthMiddleware(async () => {}) }] },
+} satisfies BetterAuthPlugin;
+
+/**
+ * inert: a plugin of the audit plugin's shape that does nothing: three endpoints (as list, get and
+ * insert) and one after-hook whose matcher says no. better-auth 1.7 builds its router (every
+ * endpoint wrapped and added to the route tree) and gathers the plugins' hooks again on every
+ * request, so a plugin's mere presence costs each request, get-session included.
+ */
+const inertEndpoint = (path: string, method: "GET" | "POST") => createAuthEndpoint(path, { method }, async () => null);
+const inert = {
+  id: "bench-inert",
+  endpoints: { listInert: inertEndpoint("/bench-inert/list", "GET"), getInert: inertEndpoint("/bench-inert/:id", "GET"), insertInert: inertEndpoint("/bench-inert/insert", "POST") },
+  hooks: { before: [], after: [{ matcher: () => false, handler: createAuthMiddleware(async () => {}) }] },
 } satisfies BetterAuthPlugin;
 
 const spoolDirs: string[] = [];
@@ -88,7 +101,7 @@ export async function benchApp(
     rateLimit: { enabled: false },
     logger: { disabled: true },
     telemetry: { enabled: false },
-    plugins: kind === "hook" ? [noopHook] : audit ? [audit] : [],
+    plugins: kind === "hook" ? [noopHook] : kind === "inert" ? [inert] : audit ? [audit] : [],
   };
   await (await getMigrations(authOptions)).runMigrations();
   const auth = betterAuth(authOptions);

@@ -108,8 +108,8 @@ const noiseRow = (group: string, held: boolean, f: Figure) => {
 
 // get-session (not audited)
 {
-  const apps = { bare: await benchApp("bare"), bare_control: await benchApp("bare"), pipeline: await benchApp("pipeline"), stored: await benchApp("stored") };
-  const variants = { bare: getSession(apps.bare), bare_control: getSession(apps.bare_control), pipeline: getSession(apps.pipeline), stored: getSession(apps.stored) };
+  const apps = { bare: await benchApp("bare"), bare_control: await benchApp("bare"), inert: await benchApp("inert"), pipeline: await benchApp("pipeline"), stored: await benchApp("stored") };
+  const variants = { bare: getSession(apps.bare), bare_control: getSession(apps.bare_control), inert: getSession(apps.inert), pipeline: getSession(apps.pipeline), stored: getSession(apps.stored) };
   await warm(variants);
   const r = await untilQuiet("get-session", async () => {
     const stats = await interleave(
@@ -122,6 +122,8 @@ const noiseRow = (group: string, held: boolean, f: Figure) => {
   });
   show("get-session (not audited)", r.stats, "bare", r.noiseOk, r.attempts);
   figures["request.get_session_control_ratio"] = { ...ratioFigure(r.stats.bare_control, r.stats.bare, r.noiseOk, "ratio", true), value: round(r.control, 4), attempts: r.attempts };
+  // a control: a plugin of the audit plugin's shape doing nothing (better-auth's per-request cost of a plugin)
+  figures["request.get_session_inert_vs_bare"] = ratioFigure(r.stats.inert, r.stats.bare, r.noiseOk, undefined, true);
   figures["request.get_session_vs_bare"] = ratioFigure(r.stats.pipeline, r.stats.bare, r.noiseOk, undefined, true);
   figures["request.get_session_stored_vs_bare"] = ratioFigure(r.stats.stored, r.stats.bare, r.noiseOk, undefined, true);
   summary.push(noiseRow("get-session", r.noiseOk, figures["request.get_session_control_ratio"]));
