@@ -124,9 +124,12 @@ async function verifyLargeFiles(
   try {
     return await verifyFilesParallel(paths, { ...options, workers: Number.isInteger(workers) && workers! > 0 ? workers : undefined, onProgress: bar.update });
   } catch (error) {
-    // not a finding about the log (those come back as undefined): the workers themselves failed.
-    // The exact verifier still gives the answer, on one thread; say why it is slower.
-    process.stderr.write(`otel-auth-audit verify: the parallel verifier failed (${(error as Error).message}); verifying on one thread\n`);
+    // a file that cannot be read is the exact verifier's to report, as for small files; anything
+    // else is not a finding about the log (those come back as undefined) but the workers failing:
+    // the exact verifier still gives the answer, on one thread, and the user learns why it is slower
+    if (typeof (error as NodeJS.ErrnoException)?.code !== "string" || !(error as NodeJS.ErrnoException).syscall) {
+      process.stderr.write(`otel-auth-audit verify: the parallel verifier failed (${(error as Error)?.message ?? String(error)}); verifying on one thread\n`);
+    }
     return undefined;
   } finally {
     bar.end();
