@@ -17,14 +17,14 @@
  */
 import { open, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
 import type { KeyObject } from "node:crypto";
 import { GENESIS_PREV, type HashAlg } from "../chain/format.js";
 import { publicKey as toPublicKey, verifyCheckpoint, type AsymmetricKeyInput } from "../chain/keys.js";
 import { MerkleLeafRange } from "../chain/merkle.js";
 import { scopeFilter, type ScopeSelection } from "../processors/scope.js";
 import { ChunkRecords, type CheckpointSummary, type ChunkResult, type Run } from "./chunk.js";
-import { recordHmac, verifyRange, type RangeTask, type WorkerSetup } from "./parallel-worker.js";
+import { recordHmac, verifyRange, type WorkerSetup } from "./parallel-worker.js";
+import { workerPool } from "./pool.js";
 import { RangeReader, type ByteRange } from "./range.js";
 import { LineScanner } from "./scan.js";
 import type { ChainReport, VerifyProblem, VerifyResult } from "./verify.js";
@@ -184,51 +184,6 @@ class Walk {
 }
 
 /**
- * The worker file next to this one: .ts when running from source (through tsx), .js when built.
- * The built worker starts with no flags of the parent's: it runs only this package's code and
- * node's, and a loader the app was started with (tsx, an instrumentation's --import) would only
- * cost each worker its start-up time again.
- */
-function workerUrl(): { url: URL; execArgv: string[] } {
-  const self = import.meta.url;
-  if (self.endsWith(".ts")) return { url: new URL("./parallel-worker.ts", self), execArgv: [...process.execArgv.filter((a) => !a.startsWith("--cpu-prof")), "--import", "tsx"] };
-  return { url: new URL("./parallel-worker.js", self), execArgv: [] };
-}
-
-/**
- * A pool of workers answering chunk tasks; `run` resolves with the result of one task. A task is
- * posted at once to the worker with the fewest tasks outstanding, so a worker finds its next task
- * queued when it answers one instead of idling for a round trip through the main thread (which
- * may be folding a Merkle tree meanwhile: up to 7 % of each worker's time went idle that way).
- * A worker answers its tasks in the order they were posted.
- */
-function workerPool(count: number, setup: WorkerSetup) {
-  const { url, execArgv } = workerUrl();
-  const workers = Array.from({ length: count }, () => {
-    const worker = new Worker(url, { workerData: { otelAuthAuditVerify: setup }, execArgv });
-    const pending: Array<{ resolve: (r: ChunkResult) => void; reject: (e: Error) => void }> = [];
-    worker.on("message", (r: ChunkResult) => pending.shift()?.resolve(r));
-    const fail = (error: Error) => {
-      for (const p of pending.splice(0)) p.reject(error);
-    };
-    worker.on("error", fail);
-    worker.on("exit", (code) => fail(new Error(`a verify worker exited (code ${code}) with tasks outstanding`)));
-    return { worker, pending };
-  });
-  return {
-    run(task: RangeTask): Promise<ChunkResult> {
-      let w = workers[0];
-      for (const other of workers) if (other.pending.length < w.pending.length) w = other;
-      return new Promise<ChunkResult>((resolve, reject) => {
-        w.pending.push({ resolve, reject });
-        w.worker.postMessage(task);
-      });
-    },
-    close: () => Promise.all(workers.map((w) => w.worker.terminate())),
-  };
-}
-
-/**
  * The input as byte ranges of about `chunkBytes`, each file open once: the thread that checks a
  * range reads the lines it owns itself (./range.ts), so no byte is read twice or copied between
  * threads, and the file's descriptor is shared by all of them (threads share the process's). A
@@ -282,7 +237,7 @@ export async function verifyFilesParallel(paths: string[], options: ParallelVeri
       throw error;
     }
   }
-  const pool = workerPool(count, setup);
+  const pool = workerPool(count, { otelAuthAuditVerify: setup });
   // at most DEPTH chunks per worker in flight: memory stays bounded whatever the input's size
   const inFlight: Array<Promise<ChunkResult>> = [];
   try {
