@@ -646,13 +646,13 @@ export class LineScanner {
     }
     if (p >= this.#end) return FAIL;
     this.#p = p + 1;
-    return this.#intern(start, p, h);
+    return this.#intern(b, start, p, h);
   }
 
-  #intern(start: number, end: number, h: number): number {
+  /** The id of the key at [start, end) of `b` (whose FNV-1a is h), interned if new. */
+  #intern(b: Buffer, start: number, end: number, h: number): number {
     const slots = this.#slots;
     const mask = slots.length - 1;
-    const b = this.#b;
     const len = end - start;
     for (let s = h & mask; ; s = (s + 1) & mask) {
       const v = slots[s];
@@ -686,10 +686,7 @@ export class LineScanner {
       const kb = bytes(k);
       let h = 2166136261 | 0;
       for (const c of kb) h = Math.imul(h ^ c, 16777619);
-      const saved = this.#b;
-      this.#b = kb;
-      this.#intern(0, kb.length, h);
-      this.#b = saved;
+      this.#intern(kb, 0, kb.length, h);
     }
   }
 
